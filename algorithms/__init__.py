@@ -1,0 +1,31 @@
+"""lfo-ray's algorithms (installed as lfo_ray.algorithms).
+
+Each algorithm is a sub-package exposing `ALGORITHM`, an `lfo_ray.experiment.AlgorithmSpec`.
+`get(name)` imports only the package it needs, so listing algorithms stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# name -> module defining ALGORITHM
+_MODULES: dict[str, str] = {}
+
+
+def register(name: str, module: str) -> None:
+    """Makes `get(name)` import `module` and return its ALGORITHM."""
+    _MODULES[name] = module
+
+
+def names() -> list[str]:
+    return sorted(_MODULES)
+
+
+def get(name: str):
+    """The AlgorithmSpec registered under `name`."""
+    if name not in _MODULES:
+        raise KeyError(f"unknown algorithm {name!r}; available: {', '.join(names()) or 'none'}")
+    spec = importlib.import_module(_MODULES[name]).ALGORITHM
+    if spec.name != name:
+        raise RuntimeError(f"{_MODULES[name]} defines {spec.name!r}, registered as {name!r}")
+    return spec

@@ -1,0 +1,288 @@
+"""Typed, immutable observation-only demonstrations.
+
+An episode holds T+1 observations and, only when they are known, T actions and T rewards.
+Nothing here requires actions: observation-only data is the normal case for ILfO.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import gymnasium as gym
+import numpy as np
+
+FORMAT_VERSION = 1
+
+
+class DataError(ValueError):
+    """Raised for demonstration data that is malformed; the message names what and where."""
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True)
+class ObsEpisode:
+    """One episode of observations, with optional actions and rewards.
+
+    observations: (T+1, *obs_shape), any numeric dtype; T >= 1.
+    actions: (T, *act_shape) or None when the demonstrator's actions are unknown.
+    rewards: (T,) float32 or None.
+    terminated: the last observation is terminal (the MDP ended there).
+    truncated: the episode was cut by a time limit or by the recorder.
+    """
+
+    observations: np.ndarray
+    actions: np.ndarray | None = None
+    rewards: np.ndarray | None = None
+    terminated: bool = False
+    truncated: bool = False
+
+    def __post_init__(self) -> None:
+        obs = np.asarray(self.observations)
+        if obs.ndim < 1 or obs.shape[0] < 2:
+            raise DataError(
+                f"observations must have shape (T+1, *obs_shape) with T >= 1, got {obs.shape}"
+            )
+        _check_finite("observations", obs)
+        object.__setattr__(self, "observations", _readonly(obs))
+        length = obs.shape[0] - 1
+        if self.actions is not None:
+            actions = np.asarray(self.actions)
+            if actions.ndim < 1 or actions.shape[0] != length:
+                raise DataError(
+                    f"actions must have shape (T={length}, ...) to match observations "
+                    f"{obs.shape}, got {actions.shape}"
+                )
+            _check_finite("actions", actions)
+            object.__setattr__(self, "actions", _readonly(actions))
+        if self.rewards is not None:
+            rewards = np.asarray(self.rewards, dtype=np.float32)
+            if rewards.shape != (length,):
+                raise DataError(
+                    f"rewards must have shape ({length},) to match observations {obs.shape}, "
+                    f"got {rewards.shape}"
+                )
+            _check_finite("rewards", rewards)
+            object.__setattr__(self, "rewards", _readonly(rewards))
+        if self.terminated and self.truncated:
+            raise DataError("an episode cannot be both terminated and truncated")
+
+    def __len__(self) -> int:
+        """Number of transitions T."""
+        return self.observations.shape[0] - 1
+
+    @property
+    def obs_shape(self) -> tuple[int, ...]:
+        return tuple(self.observations.shape[1:])
+
+    @property
+    def episode_return(self) -> float | None:
+        return None if self.rewards is None else float(self.rewards.sum())
+
+
+def _check_finite(name: str, array: np.ndarray) -> None:
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise DataError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})")
+
+
+def space_to_dict(space: gym.Space | None) -> dict[str, Any] | None:
+    """A JSON-able description of a Box or Discrete space."""
+    if space is None:
+        return None
+    if isinstance(space, gym.spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    if isinstance(space, gym.spaces.Box):
+        def bound(values: np.ndarray) -> Any:
+            if np.all(values == values.flat[0]):
+                return _json_float(values.flat[0])
+            return [_json_float(v) for v in values.flat]
+        return {
+            "type": "Box",
+            "shape": list(space.shape),
+            "dtype": str(space.dtype),
+            "low": bound(space.low),
+            "high": bound(space.high),
+        }
+    raise DataError(f"unsupported space {space!r}: expected Box or Discrete")
+
+
+def space_from_dict(spec: Mapping[str, Any] | None) -> gym.Space | None:
+    if spec is None:
+        return None
+    kind = spec.get("type")
+    if kind == "Discrete":
+        return gym.spaces.Discrete(int(spec["n"]), start=int(spec.get("start", 0)))
+    if kind == "Box":
+        shape = tuple(spec["shape"])
+        dtype = np.dtype(spec["dtype"])
+
+        def bound(value: Any) -> np.ndarray:
+            return np.broadcast_to(np.asarray(value, dtype=np.float64), shape).reshape(shape)
+
+        return gym.spaces.Box(bound(spec["low"]), bound(spec["high"]), shape=shape, dtype=dtype)
+    raise DataError(f"unsupported space description {dict(spec)!r}: expected type Box or Discrete")
+
+
+def _json_float(value: Any) -> float | str:
+    value = float(value)
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+@dataclass(frozen=True)
+class DatasetMetadata:
+    """How a demonstration set was made; stored as Parquet schema metadata."""
+
+    env_id: str
+    """Gymnasium id of the environment the demonstrations come from ("" when unknown)."""
+    observation_space: dict[str, Any] | None = None
+    """space_to_dict() of the observation space."""
+    action_space: dict[str, Any] | None = None
+    """space_to_dict() of the action space (present even when actions are not stored)."""
+    source: str = "unknown"
+    """What produced the data: e.g. "expert:rllib-ppo", "expert:value-iteration", "import:ilpo-text"."""
+    noise: float = 0.0
+    """Probability that a recorded step used a uniformly random action instead of the expert's."""
+    seed: int | None = None
+    """Seed of the collection run, if any."""
+    return_mean: float | None = None
+    """Mean undiscounted episode return of the demonstrations (None when rewards are unknown)."""
+    return_std: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Free-form provenance (expert checkpoint, importer options, ...)."""
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "DatasetMetadata":
+        data = json.loads(text)
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise DataError(f"unknown metadata fields {sorted(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """A flat batch of transitions: the form learners consume.
+
+    obs, next_obs: (N, *obs_shape); actions: (N, ...) or None;
+    dones: (N,) bool, True where next_obs ends its episode by termination;
+    episode_ids: (N,) int64.
+    """
+
+    obs: np.ndarray
+    next_obs: np.ndarray
+    actions: np.ndarray | None
+    dones: np.ndarray
+    episode_ids: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = self.obs.shape[0]
+        if self.next_obs.shape != self.obs.shape:
+            raise DataError(f"next_obs shape {self.next_obs.shape} != obs shape {self.obs.shape}")
+        for name in ("dones", "episode_ids"):
+            if getattr(self, name).shape != (n,):
+                raise DataError(f"{name} must have shape ({n},), got {getattr(self, name).shape}")
+        if self.actions is not None and self.actions.shape[0] != n:
+            raise DataError(f"actions must have {n} rows, got {self.actions.shape}")
+
+    def __len__(self) -> int:
+        return self.obs.shape[0]
+
+
+@dataclass(frozen=True)
+class ObsDataset:
+    """A set of observation episodes that share one observation shape and dtype."""
+
+    episodes: tuple[ObsEpisode, ...]
+    metadata: DatasetMetadata
+
+    def __post_init__(self) -> None:
+        episodes = tuple(self.episodes)
+        if not episodes:
+            raise DataError("a dataset needs at least one episode")
+        first = episodes[0]
+        for index, episode in enumerate(episodes):
+            if episode.obs_shape != first.obs_shape:
+                raise DataError(
+                    f"episode {index} has observation shape {episode.obs_shape}, "
+                    f"expected {first.obs_shape} like episode 0"
+                )
+            if (episode.actions is None) != (first.actions is None):
+                raise DataError(f"episode {index}: either every episode has actions or none has")
+            if (episode.rewards is None) != (first.rewards is None):
+                raise DataError(f"episode {index}: either every episode has rewards or none has")
+        object.__setattr__(self, "episodes", episodes)
+
+    @classmethod
+    def from_episodes(
+        cls, episodes: Iterable[ObsEpisode], metadata: DatasetMetadata, *, fill_returns: bool = True
+    ) -> "ObsDataset":
+        """Builds a dataset, filling the return statistics from the rewards when they exist."""
+        episodes = tuple(episodes)
+        if fill_returns and episodes and episodes[0].rewards is not None:
+            returns = np.array([e.episode_return for e in episodes], dtype=np.float64)
+            metadata = dataclasses.replace(
+                metadata, return_mean=float(returns.mean()), return_std=float(returns.std())
+            )
+        return cls(episodes, metadata)
+
+    def __len__(self) -> int:
+        return len(self.episodes)
+
+    @property
+    def num_transitions(self) -> int:
+        return sum(len(e) for e in self.episodes)
+
+    @property
+    def has_actions(self) -> bool:
+        return self.episodes[0].actions is not None
+
+    @property
+    def has_rewards(self) -> bool:
+        return self.episodes[0].rewards is not None
+
+    @property
+    def obs_shape(self) -> tuple[int, ...]:
+        return self.episodes[0].obs_shape
+
+    def returns(self) -> np.ndarray | None:
+        if not self.has_rewards:
+            return None
+        return np.array([e.episode_return for e in self.episodes], dtype=np.float64)
+
+    def transitions(self) -> Transitions:
+        obs = np.concatenate([e.observations[:-1] for e in self.episodes])
+        next_obs = np.concatenate([e.observations[1:] for e in self.episodes])
+        dones = np.concatenate(
+            [np.arange(len(e)) == len(e) - 1 if e.terminated else np.zeros(len(e), bool)
+             for e in self.episodes]
+        )
+        ids = np.concatenate([np.full(len(e), i, np.int64) for i, e in enumerate(self.episodes)])
+        actions = (
+            np.concatenate([e.actions for e in self.episodes]) if self.has_actions else None
+        )
+        return Transitions(obs, next_obs, actions, dones, ids)
+
+    def without_actions(self) -> "ObsDataset":
+        """The observation-only view that ILfO algorithms are given."""
+        return ObsDataset(
+            tuple(dataclasses.replace(e, actions=None) for e in self.episodes), self.metadata
+        )
+
+    def select(self, indices: Sequence[int]) -> "ObsDataset":
+        return ObsDataset(tuple(self.episodes[i] for i in indices), self.metadata)

@@ -1,0 +1,189 @@
+"""The run contract shared by the CLI, Tune and the Python API.
+
+`train_run` builds the algorithm's config, loads the demonstrations, calls the algorithm's
+training function, evaluates the returned policy on the true environment reward and writes
+DIR/result.json, DIR/tb/ and DIR/checkpoint/. Every entry point goes through it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from lfo_ray.config import apply_overrides, config_to_dict
+from lfo_ray.core import Policy
+from lfo_ray.data import ObsDataset, read_dataset
+from lfo_ray.data.parquet import atomic_write
+from lfo_ray.envs import make_vector_env
+from lfo_ray.rollout import evaluate_policy
+
+RESULT_FILE = "result.json"
+CHECKPOINT_DIR = "checkpoint"
+TB_DIR = "tb"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What an algorithm's training function is given besides its config."""
+
+    env_id: str
+    env_kwargs: dict[str, Any]
+    demos: ObsDataset
+    """The demonstrations. Observation-only algorithms must not read their actions."""
+    seed: int
+    out_dir: Path
+    writer: Any
+    """tensorboardX SummaryWriter for DIR/tb (metric names in lfo_ray.metrics)."""
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out_dir / CHECKPOINT_DIR
+
+    def make_env(self, num_envs: int):
+        return make_vector_env(self.env_id, num_envs, **self.env_kwargs)
+
+
+@dataclass(frozen=True)
+class TrainOutput:
+    """What a training function returns."""
+
+    policy: Policy
+    env_steps: int
+    """Online environment interactions used for learning (evaluation excluded)."""
+    curve: list[tuple[int, float]] = field(default_factory=list)
+    """[env_steps, mean evaluation return] points measured during training."""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    """Extra figures for result.json (e.g. the recovered reward's correlation)."""
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """An algorithm as the registry knows it."""
+
+    name: str
+    config_cls: type
+    train: Callable[[Any, RunContext], TrainOutput]
+    """Trains, saves its checkpoint under ctx.checkpoint_dir, returns the policy."""
+    load_policy: Callable[[Path], Policy]
+    """Loads the policy saved under a checkpoint directory."""
+    observation_only: bool
+    """True when the algorithm never uses the demonstrator's actions."""
+    description: str = ""
+
+
+def write_json(path: Path, payload: Mapping[str, Any]) -> None:
+    text = json.dumps(payload, indent=2, sort_keys=True, default=_json_default)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def train_run(
+    algo: str,
+    env_id: str,
+    demos: str | os.PathLike,
+    seed: int,
+    out_dir: str | os.PathLike,
+    overrides: Mapping[str, Any] | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
+    eval_episodes: int = 20,
+) -> dict[str, Any]:
+    """Trains `algo` and writes DIR/result.json; returns the result dictionary."""
+    from tensorboardX import SummaryWriter
+
+    from lfo_ray import algorithms
+
+    spec = algorithms.get(algo)
+    config = apply_overrides(spec.config_cls(), overrides or {})
+    demos_path = Path(demos)
+    dataset = read_dataset(demos_path)
+    if dataset.metadata.env_id and dataset.metadata.env_id != env_id:
+        raise ValueError(
+            f"{demos_path}: demonstrations were recorded on {dataset.metadata.env_id!r}, "
+            f"but --env is {env_id!r}"
+        )
+    if spec.observation_only:
+        dataset = dataset.without_actions()
+    elif not dataset.has_actions:
+        raise ValueError(f"{algo} learns from actions, but {demos_path} holds observations only")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    env_kwargs = dict(env_kwargs or {})
+    _seed_everything(seed)
+    start = time.perf_counter()
+    with SummaryWriter(str(out / TB_DIR)) as writer:
+        ctx = RunContext(env_id, env_kwargs, dataset, seed, out, writer)
+        output = spec.train(config, ctx)
+        train_s = time.perf_counter() - start
+        returns = evaluate_policy(
+            output.policy, make_vector_env(env_id, min(eval_episodes, 32), **env_kwargs),
+            eval_episodes, seed=seed + 10_000,
+        )
+        writer.add_scalar("eval/return_mean", float(returns.mean()), output.env_steps)
+    result = {
+        "algo": algo,
+        "env": env_id,
+        "env_kwargs": env_kwargs,
+        "seed": seed,
+        "demos": str(demos_path),
+        "return_mean": float(returns.mean()),
+        "return_std": float(returns.std()),
+        "eval_episodes": int(len(returns)),
+        "env_steps": int(output.env_steps),
+        "demo_return_mean": dataset.metadata.return_mean,
+        "wall_s": time.perf_counter() - start,
+        "train_s": train_s,
+        "curve": [[int(s), float(r)] for s, r in output.curve],
+        "config": config_to_dict(config),
+        "metrics": output.metrics,
+    }
+    write_json(out / RESULT_FILE, result)
+    return result
+
+
+def evaluate_run(out_dir: str | os.PathLike, episodes: int, seed: int = 20_000) -> dict[str, Any]:
+    """Re-evaluates the policy saved by a finished run."""
+    from lfo_ray import algorithms
+
+    out = Path(out_dir)
+    result_path = out / RESULT_FILE
+    if not result_path.exists():
+        raise FileNotFoundError(f"{result_path}: no result.json; is {out} the --out of `lfo train`?")
+    result = json.loads(result_path.read_text())
+    checkpoint = out / CHECKPOINT_DIR
+    if not checkpoint.is_dir():
+        raise FileNotFoundError(f"{checkpoint}: missing checkpoint directory")
+    policy = algorithms.get(result["algo"]).load_policy(checkpoint)
+    env = make_vector_env(result["env"], min(episodes, 32), **result.get("env_kwargs", {}))
+    returns = evaluate_policy(policy, env, episodes, seed)
+    return {"return_mean": float(returns.mean()), "return_std": float(returns.std()),
+            "episodes": int(len(returns))}
+
+
+def _seed_everything(seed: int) -> None:
+    import random
+
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def replace_config(config: Any, **changes: Any) -> Any:
+    return dataclasses.replace(config, **changes)

@@ -1,0 +1,99 @@
+"""Stepping a gymnasium vector env and turning it into clean transitions.
+
+Vector envs reset finished sub-envs either in the same step (final observation in info) or on
+the next step (that step ignores its action and is not a real transition). `VectorDriver` hides
+the difference: every step yields (obs, action, reward, next_obs, terminated, truncated) rows
+with a `valid` mask, and episode returns are tracked per sub-env.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode
+
+from lfo_ray.core import Policy
+
+
+@dataclass(frozen=True)
+class StepBatch:
+    """One step of B sub-envs. Rows where `valid` is False are autoreset steps, not transitions.
+
+    obs, next_obs: (B, *obs_shape); next_obs is the true successor (the final observation when
+    the episode ended). actions: (B, ...); rewards: (B,) float32; terminated, truncated,
+    valid: (B,) bool.
+    """
+
+    obs: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    next_obs: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    valid: np.ndarray
+
+
+class VectorDriver:
+    """Steps a vector env and tracks the return of each sub-env's running episode."""
+
+    def __init__(self, env: gym.vector.VectorEnv, seed: int | None) -> None:
+        self.env = env
+        self.mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+        if self.mode == AutoresetMode.DISABLED:
+            raise ValueError("vector envs with autoreset disabled are not supported")
+        self.num_envs = env.num_envs
+        self.obs, _ = env.reset(seed=seed)
+        self._resetting = np.zeros(self.num_envs, dtype=bool)
+        self._returns = np.zeros(self.num_envs, dtype=np.float64)
+        self._lengths = np.zeros(self.num_envs, dtype=np.int64)
+
+    def step(self, actions: np.ndarray) -> tuple[StepBatch, np.ndarray, np.ndarray]:
+        """Steps once. Returns the batch and, for episodes that ended, (env indices, returns)."""
+        next_obs, rewards, terminated, truncated, info = self.env.step(actions)
+        valid = ~self._resetting
+        true_next = next_obs
+        if self.mode == AutoresetMode.SAME_STEP and "_final_obs" in info:
+            final = info["_final_obs"]
+            true_next = np.array(next_obs, copy=True)
+            true_next[final] = np.stack(list(info["final_obs"][final]))
+        batch = StepBatch(
+            obs=self.obs,
+            actions=np.asarray(actions),
+            rewards=np.asarray(rewards, dtype=np.float32),
+            next_obs=true_next,
+            terminated=np.asarray(terminated, dtype=bool) & valid,
+            truncated=np.asarray(truncated, dtype=bool) & valid,
+            valid=valid,
+        )
+        self._returns += np.where(valid, batch.rewards, 0.0)
+        self._lengths += valid
+        ended = np.flatnonzero(batch.terminated | batch.truncated)
+        returns = self._returns[ended].copy()
+        self._returns[ended] = 0.0
+        self._lengths[ended] = 0
+        if self.mode == AutoresetMode.NEXT_STEP:
+            self._resetting = batch.terminated | batch.truncated
+        self.obs = next_obs
+        return batch, ended, returns
+
+
+def evaluate_policy(policy: Policy, env: gym.vector.VectorEnv, episodes: int, seed: int) -> np.ndarray:
+    """Undiscounted returns of exactly `episodes` episodes, on the env's own reward.
+
+    Each sub-env runs a fixed quota of episodes, so short episodes are not over-represented.
+    """
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    driver = VectorDriver(env, seed)
+    quota = np.full(driver.num_envs, episodes // driver.num_envs)
+    quota[: episodes % driver.num_envs] += 1
+    results: list[float] = []
+    while quota.any():
+        batch, ended, returns = driver.step(policy.act(driver.obs))
+        for index, episode_return in zip(ended, returns):
+            if quota[index] > 0:
+                quota[index] -= 1
+                results.append(float(episode_return))
+    return np.array(results)
