@@ -4,6 +4,7 @@ import gymnasium as gym
 
 CLASSIC_CONTROL = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0")
 GRIDWORLD = "lfo_ray/GridWorld-v0"
+PIXEL_GRIDWORLD = "lfo_ray/PixelGridWorld-v0"
 
 
 def _register() -> None:
@@ -13,9 +14,24 @@ def _register() -> None:
             entry_point="lfo_ray.envs.gridworld:GridWorldEnv",
             vector_entry_point="lfo_ray.envs.gridworld:GridWorldVectorEnv",
         )
+    if PIXEL_GRIDWORLD not in gym.registry:
+        gym.register(
+            id=PIXEL_GRIDWORLD,
+            entry_point="lfo_ray.envs.pixel_gridworld:PixelGridWorldEnv",
+            vector_entry_point="lfo_ray.envs.pixel_gridworld:PixelGridWorldVectorEnv",
+        )
 
 
 _register()
+
+
+def env_spec(env_id: str) -> gym.envs.registration.EnvSpec:
+    """The registered spec of `env_id`; a clear error listing shipped envs when unknown."""
+    try:
+        return gym.spec(env_id)
+    except gym.error.Error as error:
+        known = ", ".join(sorted(CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD)))
+        raise ValueError(f"unknown environment {env_id!r} ({error}); lfo-ray ships: {known}") from None
 
 
 def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv:
@@ -26,11 +42,7 @@ def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.Vect
     """
     from gymnasium.vector import AutoresetMode
 
-    try:
-        spec = gym.spec(env_id)
-    except gym.error.Error as error:
-        known = ", ".join(sorted(CLASSIC_CONTROL + (GRIDWORLD,)))
-        raise ValueError(f"unknown environment {env_id!r} ({error}); lfo-ray ships: {known}") from None
+    spec = env_spec(env_id)
     if spec.vector_entry_point is not None:
         return gym.make_vec(env_id, num_envs, vectorization_mode="vector_entry_point", **env_kwargs)
     return gym.make_vec(

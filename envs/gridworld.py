@@ -259,8 +259,10 @@ class GridWorldVectorEnv(gym.vector.VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}
 
     def __init__(self, num_envs: int = 1, seed: int | None = None, world: str | Path | None = None,
-                 size: int = 50, transition_prob: bool = False, max_steps: int = 200, **_: Any) -> None:
-        self.core = _Core(make_spec(seed, world, size), transition_prob, max_steps)
+                 size: int = 50, transition_prob: bool = False, max_steps: int = 200,
+                 spec: GridWorldSpec | None = None) -> None:
+        spec = spec if spec is not None else make_spec(seed, world, size)
+        self.core = _Core(spec, transition_prob, max_steps)
         self.num_envs = num_envs
         self.single_observation_space = gym.spaces.Discrete(self.core.spec.num_states)
         self.single_action_space = gym.spaces.Discrete(NUM_ACTIONS)

@@ -16,15 +16,17 @@ import numpy as np
 
 from lfo_ray.core import Policy
 from lfo_ray.data import DatasetMetadata, ObsDataset, ObsEpisode, space_to_dict
-from lfo_ray.envs import make_vector_env
+from lfo_ray.envs import env_spec, make_vector_env
 from lfo_ray.rollout import VectorDriver
 
 
 class EpisodeCollector:
     """Steps a vector env with a policy and cuts the stream into whole episodes.
 
-    With probability `noise` a step uses a uniformly random action instead of the policy's
-    (the ILPO paper's noisy demonstrations use noise=0.25); the action recorded is the one taken.
+    Steps are kept as batch arrays; each finished episode is one slice of them, so the
+    per-step cost is independent of the number of sub-envs. With probability `noise` a step
+    uses a uniformly random action instead of the policy's (the ILPO paper's noisy
+    demonstrations use noise=0.25); the action recorded is the one taken.
     """
 
     def __init__(self, env: gym.vector.VectorEnv, policy: Policy, seed: int, noise: float = 0.0) -> None:
@@ -37,10 +39,11 @@ class EpisodeCollector:
         self.action_space.seed(seed)
         self.rng = np.random.default_rng(seed)
         self.env_steps = 0
-        b = env.num_envs
-        self._obs: list[list[np.ndarray]] = [[] for _ in range(b)]
-        self._actions: list[list[np.ndarray]] = [[] for _ in range(b)]
-        self._rewards: list[list[float]] = [[] for _ in range(b)]
+        # Step t of the stream is self._steps[t - self._base]; env i's open episode began at _start[i].
+        self._steps: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._base = 0
+        self._start = np.zeros(env.num_envs, dtype=np.int64)
+        self._surplus: list[ObsEpisode] = []
 
     def _actions_for(self, obs: np.ndarray) -> np.ndarray:
         actions = np.asarray(self.policy.act(obs))
@@ -53,24 +56,37 @@ class EpisodeCollector:
 
     def collect(self, episodes: int) -> list[ObsEpisode]:
         """Steps until `episodes` more episodes have ended; returns them in completion order."""
-        done: list[ObsEpisode] = []
-        while len(done) < episodes:
+        ready, self._surplus = self._surplus[:episodes], self._surplus[episodes:]
+        if len(ready) == episodes:
+            return ready
+        ended_at: list[tuple[int, int, int, np.ndarray, bool, bool]] = []
+        while len(ready) + len(ended_at) < episodes:
             batch, ended, _ = self.driver.step(self._actions_for(self.driver.obs))
+            t = self._base + len(self._steps)
+            self._steps.append((batch.obs, batch.actions, batch.rewards))
             self.env_steps += int(batch.valid.sum())
-            for i in np.flatnonzero(batch.valid):
-                self._obs[i].append(batch.obs[i])
-                self._actions[i].append(batch.actions[i])
-                self._rewards[i].append(float(batch.rewards[i]))
+            self._start[~batch.valid] = t + 1  # autoreset rows are not part of any episode
             for i in ended:
-                done.append(ObsEpisode(
-                    observations=np.stack(self._obs[i] + [batch.next_obs[i]]),
-                    actions=np.stack(self._actions[i]),
-                    rewards=np.asarray(self._rewards[i], dtype=np.float32),
-                    terminated=bool(batch.terminated[i]),
-                    truncated=bool(batch.truncated[i]),
-                ))
-                self._obs[i], self._actions[i], self._rewards[i] = [], [], []
-        return done[:episodes]
+                ended_at.append((int(i), int(self._start[i]), t, batch.next_obs[i],
+                                 bool(batch.terminated[i]), bool(batch.truncated[i])))
+                self._start[i] = t + 1
+        obs, actions, rewards = (np.stack(column) for column in zip(*self._steps))
+        done = []
+        for i, start, end, final_obs, terminated, truncated in ended_at:
+            a, b = start - self._base, end - self._base + 1
+            done.append(ObsEpisode(
+                observations=np.concatenate([obs[a:b, i], final_obs[None]]),
+                actions=actions[a:b, i],
+                rewards=rewards[a:b, i],
+                terminated=terminated,
+                truncated=truncated,
+            ))
+        keep_from = int(self._start.min())
+        self._steps = self._steps[keep_from - self._base:]
+        self._base = keep_from
+        ready.extend(done)
+        ready, self._surplus = ready[:episodes], ready[episodes:]
+        return ready
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,9 @@ class CollectSpec:
             raise ValueError(f"episodes must be >= 1, got {self.episodes}")
         if self.envs_per_worker < 1:
             raise ValueError(f"envs_per_worker must be >= 1, got {self.envs_per_worker}")
+        if not 0.0 <= self.noise <= 1.0:
+            raise ValueError(f"noise must be a probability in [0, 1], got {self.noise}")
+        env_spec(self.env_id)
 
 
 def _worker_collector(spec: CollectSpec, worker: int) -> EpisodeCollector:
@@ -129,7 +148,8 @@ def collect_dataset(spec: CollectSpec, workers: int = 1, *, use_ray: bool = True
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     shares = [s for s in _shares(spec.episodes, workers) if s > 0]
-    chunk = lambda share: max(1, min(share, 25))  # noqa: E731  (progress granularity)
+    # About ten progress updates per worker.
+    chunk_sizes = [max(1, -(-share // 10)) for share in shares]
     start = time.perf_counter()
     per_worker: list[list[ObsEpisode]] = [[] for _ in shares]
     env_steps = 0
@@ -144,7 +164,7 @@ def collect_dataset(spec: CollectSpec, workers: int = 1, *, use_ray: bool = True
         remaining = list(shares)
         pending = {}
         for k, actor in enumerate(actors):
-            n = chunk(remaining[k])
+            n = min(remaining[k], chunk_sizes[k])
             remaining[k] -= n
             pending[actor.collect.remote(n)] = k
         while pending:
@@ -156,7 +176,7 @@ def collect_dataset(spec: CollectSpec, workers: int = 1, *, use_ray: bool = True
             if progress:
                 progress(len(episodes))
             if remaining[k] > 0:
-                n = chunk(remaining[k])
+                n = min(remaining[k], chunk_sizes[k])
                 remaining[k] -= n
                 pending[actors[k].collect.remote(n)] = k
         for actor in actors:
@@ -165,7 +185,7 @@ def collect_dataset(spec: CollectSpec, workers: int = 1, *, use_ray: bool = True
         for k, share in enumerate(shares):
             worker = CollectWorker(spec, k)
             while len(per_worker[k]) < share:
-                episodes, steps = worker.collect(chunk(share - len(per_worker[k])))
+                episodes, steps = worker.collect(min(chunk_sizes[k], share - len(per_worker[k])))
                 per_worker[k].extend(episodes)
                 env_steps += steps
                 if progress:

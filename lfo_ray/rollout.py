@@ -97,3 +97,76 @@ def evaluate_policy(policy: Policy, env: gym.vector.VectorEnv, episodes: int, se
                 quota[index] -= 1
                 results.append(float(episode_return))
     return np.array(results)
+
+
+@dataclass(frozen=True)
+class RolloutStats:
+    """What a rollout call reports to the driver (the transitions went to the replay)."""
+
+    env_steps: int
+    episode_returns: tuple[float, ...]
+
+
+class RolloutWorker:
+    """Steps a vector of seeded envs with a CPU copy of the acting policy.
+
+    `policy_factory(obs_space, action_space)` builds the acting policy: an object with
+    `act(obs batch)` and `set_weights(weights)`. Weights arrive as (version, [ref]) so a worker
+    fetches them from the object store only when they changed, and a restarted worker picks up
+    the current ones with its next call.
+    """
+
+    def __init__(self, env_id: str, env_kwargs: dict, num_envs: int, seed: int,
+                 policy_factory) -> None:
+        from lfo_ray.envs import make_vector_env
+
+        env = make_vector_env(env_id, num_envs, **env_kwargs)
+        env.single_action_space.seed(seed)
+        self.driver = VectorDriver(env, seed)
+        self.policy = policy_factory(env.single_observation_space, env.single_action_space)
+        self.version = -1
+
+    def set_weights(self, weights: tuple[int, list] | None) -> None:
+        if weights is None or weights[0] == self.version:
+            return
+        from lfo_ray.placement import get_put
+
+        self.policy.set_weights(get_put(weights[1][0]))
+        self.version = weights[0]
+
+    def sample(self, num_steps: int, weights: tuple[int, list] | None = None) -> tuple["SampleBatch", RolloutStats]:
+        """At least `num_steps` valid transitions (whole vector steps), and the episodes that ended."""
+        from lfo_ray.batch import SampleBatch
+
+        self.set_weights(weights)
+        batches, returns, steps = [], [], 0
+        while steps < num_steps:
+            batch, _, ended_returns = self.driver.step(self.policy.act(self.driver.obs))
+            valid = batch.valid
+            if not valid.all():
+                batch = StepBatch(*(getattr(batch, f)[valid] for f in StepBatch.__dataclass_fields__))
+            batches.append(batch)
+            returns.extend(float(r) for r in ended_returns)
+            steps += int(valid.sum())
+        out = SampleBatch(
+            obs=np.concatenate([b.obs for b in batches]),
+            actions=np.concatenate([b.actions for b in batches]),
+            rewards=np.concatenate([b.rewards for b in batches]),
+            next_obs=np.concatenate([b.next_obs for b in batches]),
+            terminated=np.concatenate([b.terminated for b in batches]),
+            truncated=np.concatenate([b.truncated for b in batches]),
+        )
+        return out, RolloutStats(steps, tuple(returns))
+
+    def sample_into(self, replay, num_steps: int, weights: tuple[int, list] | None = None) -> RolloutStats:
+        """Samples and pushes the whole batch to the replay in one call."""
+        from lfo_ray.placement import resolve
+
+        batch, stats = self.sample(num_steps, weights)
+        resolve(replay.call("add", batch))
+        return stats
+
+    def evaluate(self, episodes: int, weights: tuple[int, list] | None = None, seed: int = 0) -> list[float]:
+        """Returns of `episodes` fresh episodes on this worker's env kind (separate from sampling)."""
+        self.set_weights(weights)
+        return evaluate_policy(self.policy, self.driver.env, episodes, seed).tolist()

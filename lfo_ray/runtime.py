@@ -23,6 +23,10 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> None:
     if address:
         ray.init(address=address, log_to_driver=True)
         return
+    from ray._private import ray_constants
+
+    # Read by Ray at import time; set here too in case Ray was imported before us.
+    ray_constants.ENABLE_RAY_CLUSTER = False
     ray.init(
         num_cpus=num_cpus or os.cpu_count(),
         include_dashboard=False,

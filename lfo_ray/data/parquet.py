@@ -115,6 +115,9 @@ def atomic_write(path: str | os.PathLike, write) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         write(tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())

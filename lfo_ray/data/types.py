@@ -125,8 +125,12 @@ def space_from_dict(spec: Mapping[str, Any] | None) -> gym.Space | None:
         shape = tuple(spec["shape"])
         dtype = np.dtype(spec["dtype"])
 
+        # Float bounds are rebuilt in the space's own dtype (recorded exactly from it), which
+        # avoids gymnasium's "precision lowered" warning on every read.
+        bound_dtype = dtype if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
+
         def bound(value: Any) -> np.ndarray:
-            return np.broadcast_to(np.asarray(value, dtype=np.float64), shape).reshape(shape)
+            return np.broadcast_to(np.asarray(value, dtype=bound_dtype), shape).reshape(shape)
 
         return gym.spaces.Box(bound(spec["low"]), bound(spec["high"]), shape=shape, dtype=dtype)
     raise DataError(f"unsupported space description {dict(spec)!r}: expected type Box or Discrete")

@@ -1,0 +1,202 @@
+"""The `lfo` command line: collect, data, train, evaluate, list."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from lfo_ray.config import ConfigError, parse_assignments
+
+
+def _env_kwargs(items: list[str] | None) -> dict[str, Any]:
+    """--env-kw key=value: values parsed as JSON (true, 0.5, "x"), else kept as strings."""
+    out: dict[str, Any] = {}
+    for key, text in parse_assignments(items).items():
+        try:
+            out[key] = json.loads(text)
+        except json.JSONDecodeError:
+            out[key] = text
+    return out
+
+
+def _fmt(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def cmd_collect(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from lfo_ray.collect import CollectSpec, collect_dataset
+    from lfo_ray.data import write_dataset
+    from lfo_ray.runtime import ensure_ray
+
+    spec = CollectSpec(
+        env_id=args.env, episodes=args.episodes, seed=args.seed, noise=args.noise,
+        envs_per_worker=args.envs_per_worker,
+        env_kwargs=tuple(sorted(_env_kwargs(args.env_kw).items())),
+    )
+    if not args.no_ray:
+        ensure_ray(args.address)
+    with tqdm(total=args.episodes, unit="ep", desc=f"collect {args.env}", file=sys.stderr,
+              disable=args.quiet) as bar:
+        dataset, stats = collect_dataset(spec, args.workers, use_ray=not args.no_ray, progress=bar.update)
+    write_dataset(dataset, args.out)
+    print(f"wrote {args.out}: {len(dataset)} episodes, {dataset.num_transitions} transitions, "
+          f"return {_fmt(dataset.metadata.return_mean)} ± {_fmt(dataset.metadata.return_std)}")
+    print(f"throughput: {stats['transitions_per_s']:.0f} transitions/s "
+          f"({args.workers} worker(s), {stats['wall_s']:.2f} s)")
+
+
+def cmd_inspect(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from lfo_ray.data import read_dataset
+
+    dataset = read_dataset(args.file)
+    meta = dataset.metadata
+    lengths = np.array([len(e) for e in dataset.episodes])
+    print(f"file:          {args.file}")
+    print(f"env:           {meta.env_id or 'unknown'}")
+    print(f"source:        {meta.source} (noise {meta.noise}, seed {meta.seed})")
+    print(f"format:        version {meta.format_version}")
+    print(f"observations:  shape {dataset.obs_shape}, dtype {dataset.episodes[0].observations.dtype}")
+    print(f"obs space:     {json.dumps(meta.observation_space)}")
+    print(f"action space:  {json.dumps(meta.action_space)}")
+    print(f"actions:       {'stored' if dataset.has_actions else 'not stored (observation-only)'}")
+    print(f"episodes:      {len(dataset)} ({sum(e.terminated for e in dataset.episodes)} terminated, "
+          f"{sum(e.truncated for e in dataset.episodes)} truncated)")
+    print(f"transitions:   {dataset.num_transitions} (length min {lengths.min()}, "
+          f"mean {lengths.mean():.1f}, max {lengths.max()})")
+    returns = dataset.returns()
+    if returns is None:
+        print("return:        unknown (no rewards stored)")
+    else:
+        print(f"return:        mean {returns.mean():.2f} ± {returns.std():.2f} "
+              f"(min {returns.min():.2f}, max {returns.max():.2f})")
+    if meta.extra:
+        print(f"extra:         {json.dumps(meta.extra, sort_keys=True)}")
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    from lfo_ray.data import write_dataset
+    from lfo_ray.data.formats import import_path
+
+    dataset = import_path(args.src, fmt=args.format, env_id=args.env)
+    write_dataset(dataset, args.dst)
+    print(f"wrote {args.dst}: {len(dataset)} episodes, {dataset.num_transitions} transitions")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from lfo_ray.data import read_dataset
+    from lfo_ray.data.ilpo_text import write_ilpo_text
+
+    dataset = read_dataset(args.src)
+    write_ilpo_text(dataset, args.dst, with_actions=args.with_actions)
+    print(f"wrote {args.dst}: {dataset.num_transitions} lines")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from lfo_ray.experiment import train_run
+
+    result = train_run(
+        args.algo, args.env, args.demos, args.seed, args.out,
+        overrides=parse_assignments(args.set), env_kwargs=_env_kwargs(args.env_kw),
+        eval_episodes=args.eval_episodes,
+    )
+    demo = result["demo_return_mean"]
+    print(f"{args.algo} on {args.env} (seed {args.seed}): return {result['return_mean']:.2f} "
+          f"± {result['return_std']:.2f} over {result['eval_episodes']} episodes; "
+          f"demonstrations {_fmt(demo)}; {result['env_steps']} env steps; {result['wall_s']:.1f} s")
+    print(f"wrote {Path(args.out) / 'result.json'}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from lfo_ray.experiment import evaluate_run
+
+    result = evaluate_run(args.dir, args.episodes, seed=args.seed)
+    print(f"return {result['return_mean']:.2f} ± {result['return_std']:.2f} "
+          f"over {result['episodes']} episodes")
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    from lfo_ray import algorithms
+    from lfo_ray.envs import CLASSIC_CONTROL, GRIDWORLD, PIXEL_GRIDWORLD
+
+    print("algorithms:   " + ", ".join(algorithms.names()))
+    print("environments: " + ", ".join(CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD)))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lfo", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("collect", help="collect expert demonstrations with parallel Ray workers")
+    p.add_argument("env")
+    p.add_argument("--episodes", type=int, required=True)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--out", required=True, help="Parquet file to write")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--noise", type=float, default=0.0,
+                   help="probability of a random action per step (ILPO's noisy demos: 0.25)")
+    p.add_argument("--envs-per-worker", type=int, default=8)
+    p.add_argument("--env-kw", action="append", metavar="KEY=VALUE", help="environment kwarg")
+    p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else local)")
+    p.add_argument("--no-ray", action="store_true", help="collect in this process")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_collect)
+
+    data = sub.add_parser("data", help="inspect and convert demonstration files")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    p = data_sub.add_parser("inspect", help="print metadata, counts and return statistics")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_inspect)
+    p = data_sub.add_parser("import", help="convert ILPO text/image pairs/tutorial pickle to Parquet")
+    p.add_argument("src")
+    p.add_argument("dst")
+    p.add_argument("--format", help="source format (detected when omitted)")
+    p.add_argument("--env", help="environment id to record in the metadata")
+    p.set_defaults(func=cmd_import)
+    p = data_sub.add_parser("export", help="write a dataset in the ILPO text format")
+    p.add_argument("src")
+    p.add_argument("dst")
+    p.add_argument("--with-actions", action="store_true", help="write [s] [a] [s'] lines")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("train", help="train an algorithm and evaluate it")
+    p.add_argument("algo")
+    p.add_argument("--env", required=True)
+    p.add_argument("--demos", required=True, help="demonstration Parquet file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="run directory (result.json, tb/, checkpoint/)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field")
+    p.add_argument("--env-kw", action="append", metavar="KEY=VALUE", help="environment kwarg")
+    p.add_argument("--eval-episodes", type=int, default=20)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="re-evaluate a saved run")
+    p.add_argument("dir")
+    p.add_argument("--episodes", type=int, default=20)
+    p.add_argument("--seed", type=int, default=20_000)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("list", help="list algorithms and environments")
+    p.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, KeyError, FileNotFoundError, ConfigError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"lfo: error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

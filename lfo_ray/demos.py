@@ -1,0 +1,79 @@
+"""Expert observations streamed from Parquet into learners.
+
+Small files are held in memory and sampled uniformly. Files larger than `max_rows` are read
+row group by row group into a shuffle buffer of `max_rows` transitions, so a dataset never has
+to fit in one process's memory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from lfo_ray.data import Transitions, iter_transitions
+
+
+class DemoSampler:
+    """Uniform (in memory) or shuffle-buffered (streaming) minibatches of expert transitions."""
+
+    def __init__(self, path: str | os.PathLike, seed: int = 0, max_rows: int = 1_000_000,
+                 with_actions: bool = False) -> None:
+        self.path = Path(path)
+        self.rng = np.random.default_rng(seed)
+        self.with_actions = with_actions
+        self.num_rows = pq.ParquetFile(self.path).metadata.num_rows
+        self.streaming = self.num_rows > max_rows
+        self.max_rows = max_rows
+        self._stream: Iterator[Transitions] | None = None
+        self.buffer = self._fill() if not self.streaming else self._refill_stream(max_rows)
+        if with_actions and self.buffer.actions is None:
+            raise ValueError(f"{self.path}: the algorithm needs actions, the file has none")
+
+    def _fill(self) -> Transitions:
+        chunks = list(iter_transitions(self.path))
+        return _concat(chunks, self.with_actions)
+
+    def _next_chunk(self) -> Transitions:
+        if self._stream is None:
+            self._stream = iter_transitions(self.path, batch_rows=max(1024, self.max_rows // 16))
+        try:
+            return next(self._stream)
+        except StopIteration:
+            self._stream = None
+            return self._next_chunk()
+
+    def _refill_stream(self, rows: int) -> Transitions:
+        chunks, have = [], 0
+        while have < rows:
+            chunk = self._next_chunk()
+            chunks.append(chunk)
+            have += len(chunk)
+        return _concat(chunks, self.with_actions)
+
+    def sample(self, batch_size: int) -> Transitions:
+        if self.streaming:
+            # Replace a sixteenth of the buffer with fresh rows per call: a rolling shuffle.
+            fresh = self._refill_stream(max(1, self.max_rows // 16))
+            slots = self.rng.integers(len(self.buffer), size=len(fresh))
+            for name in ("obs", "next_obs", "dones", "episode_ids") + (("actions",) if self.with_actions else ()):
+                getattr(self.buffer, name)[slots] = getattr(fresh, name)
+        index = self.rng.integers(len(self.buffer), size=batch_size)
+        return Transitions(
+            obs=self.buffer.obs[index], next_obs=self.buffer.next_obs[index],
+            actions=None if self.buffer.actions is None or not self.with_actions else self.buffer.actions[index],
+            dones=self.buffer.dones[index], episode_ids=self.buffer.episode_ids[index],
+        )
+
+
+def _concat(chunks: list[Transitions], with_actions: bool) -> Transitions:
+    return Transitions(
+        obs=np.concatenate([c.obs for c in chunks]),
+        next_obs=np.concatenate([c.next_obs for c in chunks]),
+        actions=np.concatenate([c.actions for c in chunks]) if with_actions and chunks[0].actions is not None else None,
+        dones=np.concatenate([c.dones for c in chunks]),
+        episode_ids=np.concatenate([c.episode_ids for c in chunks]),
+    )

@@ -1,0 +1,63 @@
+"""A group of rollout workers, placed in-process or on Ray, driven by an algorithm's loop."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from lfo_ray.batch import SampleBatch
+from lfo_ray.placement import Handle, Placement, kill_all, resolve
+from lfo_ray.rollout import RolloutStats, RolloutWorker
+
+
+def _shares(total: int, parts: int) -> list[int]:
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+class RolloutGroup:
+    """`num_workers` RolloutWorkers sharing one published copy of the acting weights.
+
+    On Ray the workers are restartable actors: one that dies is restarted and its pending call
+    retried, and the (version, ref) weights passed with every call bring it up to date.
+    """
+
+    def __init__(self, placement: Placement, env_id: str, env_kwargs: dict[str, Any],
+                 num_workers: int, envs_per_worker: int, seed: int,
+                 policy_factory: Callable, num_cpus: float = 0.5) -> None:
+        if num_workers < 1:
+            raise ValueError(f"num_workers must be >= 1, got {num_workers}")
+        self.placement = placement
+        self.workers: list[Handle] = [
+            placement.place(RolloutWorker, env_id, env_kwargs, envs_per_worker, seed * 1000 + k,
+                            policy_factory, num_cpus=num_cpus, restartable=True)
+            for k in range(num_workers)
+        ]
+        self.version = 0
+        self.weights: tuple[int, list] | None = None
+        self.env_steps = 0
+
+    def publish(self, weights: Any) -> None:
+        """Puts the weights in the object store once; workers fetch them on their next call."""
+        self.version += 1
+        self.weights = (self.version, [self.placement.put(weights)])
+
+    def sample_into(self, replay: Handle, num_steps: int) -> RolloutStats:
+        """All workers in parallel push >= num_steps transitions (in total) to the replay."""
+        futures = [w.call("sample_into", replay, n, self.weights)
+                   for w, n in zip(self.workers, _shares(num_steps, len(self.workers))) if n > 0]
+        return self._merge(resolve(futures))
+
+    def sample(self, num_steps: int) -> tuple[SampleBatch, RolloutStats]:
+        """All workers in parallel return >= num_steps transitions to the caller (on-policy use)."""
+        futures = [w.call("sample", n, self.weights)
+                   for w, n in zip(self.workers, _shares(num_steps, len(self.workers))) if n > 0]
+        results = resolve(futures)
+        return SampleBatch.concat([b for b, _ in results]), self._merge([s for _, s in results])
+
+    def _merge(self, stats: list[RolloutStats]) -> RolloutStats:
+        steps = sum(s.env_steps for s in stats)
+        self.env_steps += steps
+        return RolloutStats(steps, tuple(r for s in stats for r in s.episode_returns))
+
+    def close(self) -> None:
+        kill_all(self.workers)
