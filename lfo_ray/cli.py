@@ -104,7 +104,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     result = train_run(
         args.algo, args.env, args.demos, args.seed, args.out,
         overrides=parse_assignments(args.set), env_kwargs=_env_kwargs(args.env_kw),
-        eval_episodes=args.eval_episodes,
+        eval_episodes=args.eval_episodes, placement=args.placement, address=args.address,
+        resume=args.resume, progress=not args.quiet,
     )
     demo = result["demo_return_mean"]
     print(f"{args.algo} on {args.env} (seed {args.seed}): return {result['return_mean']:.2f} "
@@ -174,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field")
     p.add_argument("--env-kw", action="append", metavar="KEY=VALUE", help="environment kwarg")
     p.add_argument("--eval-episodes", type=int, default=20)
+    p.add_argument("--placement", choices=("ray", "local"), default="ray",
+                   help="ray: actors on Ray (default); local: everything in this process")
+    p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else local)")
+    p.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="re-evaluate a saved run")

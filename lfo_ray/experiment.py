@@ -22,6 +22,7 @@ from lfo_ray.core import Policy
 from lfo_ray.data import ObsDataset, read_dataset
 from lfo_ray.data.parquet import atomic_write
 from lfo_ray.envs import make_vector_env
+from lfo_ray.placement import Placement
 from lfo_ray.rollout import evaluate_policy
 
 RESULT_FILE = "result.json"
@@ -41,6 +42,14 @@ class RunContext:
     out_dir: Path
     writer: Any
     """tensorboardX SummaryWriter for DIR/tb (metric names in lfo_ray.metrics)."""
+    demos_path: Path | None = None
+    """The Parquet file behind `demos`, for learners that stream it (lfo_ray.demos.DemoSampler)."""
+    placement: Placement = field(default_factory=lambda: Placement("local"))
+    """Where rollout workers, replay and learners go: in this process or on Ray."""
+    resume: bool = False
+    """Continue from DIR/checkpoint/state.pt (lfo_ray.checkpoint) instead of starting afresh."""
+    progress: bool = True
+    """Show a progress bar."""
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -102,8 +111,17 @@ def train_run(
     overrides: Mapping[str, Any] | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
     eval_episodes: int = 20,
+    placement: str = "ray",
+    address: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
 ) -> dict[str, Any]:
-    """Trains `algo` and writes DIR/result.json; returns the result dictionary."""
+    """Trains `algo` and writes DIR/result.json; returns the result dictionary.
+
+    placement "ray" (default) runs rollout workers, replay and learners as Ray actors on the
+    cluster at `address` (or RAY_ADDRESS, else an embedded local Ray); "local" runs them all
+    in this process.
+    """
     from tensorboardX import SummaryWriter
 
     from lfo_ray import algorithms
@@ -126,8 +144,10 @@ def train_run(
     env_kwargs = dict(env_kwargs or {})
     _seed_everything(seed)
     start = time.perf_counter()
+    where = Placement(placement, address)
     with SummaryWriter(str(out / TB_DIR)) as writer:
-        ctx = RunContext(env_id, env_kwargs, dataset, seed, out, writer)
+        ctx = RunContext(env_id, env_kwargs, dataset, seed, out, writer, demos_path, where,
+                         resume, progress)
         output = spec.train(config, ctx)
         train_s = time.perf_counter() - start
         returns = evaluate_policy(
@@ -150,6 +170,7 @@ def train_run(
         "train_s": train_s,
         "curve": [[int(s), float(r)] for s, r in output.curve],
         "config": config_to_dict(config),
+        "placement": placement,
         "metrics": output.metrics,
     }
     write_json(out / RESULT_FILE, result)

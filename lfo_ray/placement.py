@@ -76,6 +76,7 @@ class Placement:
         return self.mode == "ray"
 
     def start(self) -> None:
+        """Connects to (or starts) Ray; called on first use, so Ray-free algorithms never pay it."""
         if self.on_ray:
             from lfo_ray.runtime import ensure_ray
 
@@ -90,6 +91,7 @@ class Placement:
         """
         if not self.on_ray:
             return LocalHandle(cls(*args, **kwargs))
+        self.start()
         import ray
 
         options: dict[str, Any] = {"num_cpus": num_cpus, "num_gpus": num_gpus}
@@ -101,6 +103,7 @@ class Placement:
         """Stores a value once for many readers (the object store on Ray)."""
         if not self.on_ray:
             return value
+        self.start()
         import ray
 
         return ray.put(value)
