@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from lfo_ray.config import ConfigError, parse_assignments
+from lfo_ray.data.formats import FORMATS
 
 
 def _env_kwargs(items: list[str] | None) -> dict[str, Any]:
@@ -157,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = data_sub.add_parser("import", help="convert ILPO text/image pairs/tutorial pickle to Parquet")
     p.add_argument("src")
     p.add_argument("dst")
-    p.add_argument("--format", help="source format (detected when omitted)")
+    p.add_argument("--format", choices=FORMATS, help="source format (detected when omitted)")
     p.add_argument("--env", help="environment id to record in the metadata")
     p.set_defaults(func=cmd_import)
     p = data_sub.add_parser("export", help="write a dataset in the ILPO text format")

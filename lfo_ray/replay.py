@@ -43,6 +43,7 @@ class ReplayBuffer:
                 name: np.empty((self.capacity, *getattr(batch, name).shape[1:]), getattr(batch, name).dtype)
                 for name in _FIELDS
             }
+        self.added += n
         if n > self.capacity:
             batch = batch.take(slice(n - self.capacity, n))
             n = self.capacity
@@ -51,7 +52,6 @@ class ReplayBuffer:
             self._data[name][index] = getattr(batch, name)
         self._next = (self._next + n) % self.capacity
         self.size = min(self.size + n, self.capacity)
-        self.added += n
         return self.size
 
     def sample(self, batch_size: int) -> SampleBatch:

@@ -33,6 +33,14 @@ class Col:
     TRUNCATED = "truncated"
 
 
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once at import, not per write.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
 META_KEY = b"lfo_ray.metadata"
 OBS_KEY = b"lfo_ray.obs"
 ACTION_KEY = b"lfo_ray.action"
@@ -115,9 +123,7 @@ def atomic_write(path: str | os.PathLike, write) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         write(tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())

@@ -1,0 +1,118 @@
+"""Rollout workers, placement and checkpoints, in-process and on a real local Ray."""
+
+import numpy as np
+import pytest
+import torch
+
+from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
+from lfo_ray.demos import DemoSampler
+from lfo_ray.placement import Placement, resolve
+from lfo_ray.replay import ReplayBuffer
+from lfo_ray.runner import RolloutGroup
+from tests.conftest import DEMOS
+
+GRID = "lfo_ray/GridWorld-v0"
+
+
+class WeightedRandom:
+    """Acting policy whose behaviour depends on published weights (action = weights['action'])."""
+
+    def __init__(self, obs_space, action_space) -> None:
+        self.action = 0
+
+    def act(self, obs):
+        return np.full(len(obs), self.action, dtype=np.int64)
+
+    def set_weights(self, weights) -> None:
+        self.action = int(weights["action"])
+
+
+def _group(placement: Placement, workers: int = 2) -> RolloutGroup:
+    # GridWorld resets in the same step, so every vector step is 4 valid transitions.
+    return RolloutGroup(placement, GRID, {}, workers, envs_per_worker=4, seed=0, policy_factory=WeightedRandom)
+
+
+def test_in_process_rollouts_reach_the_replay_with_published_weights():
+    placement = Placement("local")
+    replay = placement.place(ReplayBuffer, 1000)
+    group = _group(placement)
+    group.publish({"action": 3})
+    stats = group.sample_into(replay, 64)
+    assert stats.env_steps == 64 and group.env_steps == 64
+    assert np.all(resolve(replay.call("all")).actions == 3)
+    batch, stats = group.sample(16)
+    assert len(batch) == 16 and np.all(batch.actions == 3)
+
+
+@pytest.mark.ray
+def test_rollout_actors_on_ray_push_batches_into_the_replay_actor(ray_session):
+    placement = Placement("ray")
+    replay = placement.place(ReplayBuffer, 10_000, num_cpus=0.1)
+    group = _group(placement)
+    group.publish({"action": 1})
+    for _ in range(3):
+        group.sample_into(replay, 64)
+    assert resolve(replay.call("__len__")) == 192
+    assert np.all(resolve(replay.call("sample", 50)).actions == 1)
+    group.close()
+
+
+@pytest.mark.ray
+def test_a_killed_rollout_actor_is_restarted_and_the_run_completes(ray_session):
+    placement = Placement("ray")
+    replay = placement.place(ReplayBuffer, 10_000, num_cpus=0.1)
+    group = _group(placement)
+    group.publish({"action": 2})
+    iterations, per_iteration = 6, 64
+    for i in range(iterations):
+        futures = [w.call("sample_into", replay, per_iteration // 2, group.weights) for w in group.workers]
+        if i == 2:
+            ray_session.kill(group.workers[0].actor, no_restart=False)  # dies mid-call
+        group._merge(resolve(futures))
+    assert group.env_steps == iterations * per_iteration
+    # The restarted worker picked up the published weights again.
+    assert np.all(resolve(replay.call("all")).actions == 2)
+    group.close()
+
+
+def test_checkpoint_round_trip_restores_state_and_rng(tmp_path):
+    torch.manual_seed(0)
+    np.random.seed(0)
+    save_checkpoint(tmp_path, {"step": 7, "weights": torch.arange(3)})
+    expected = (np.random.rand(), torch.rand(1).item())
+    np.random.seed(123)
+    state = load_checkpoint(tmp_path)
+    assert state["step"] == 7 and torch.equal(state["weights"], torch.arange(3))
+    assert (np.random.rand(), torch.rand(1).item()) == expected
+    assert not list(tmp_path.glob("*.tmp"))
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing")
+
+
+def test_demo_sampler_streams_files_larger_than_its_buffer():
+    path = DEMOS / "GridWorld-v0.parquet"
+    in_memory = DemoSampler(path, seed=0)
+    streaming = DemoSampler(path, seed=0, max_rows=4096)
+    assert not in_memory.streaming and streaming.streaming
+    assert len(streaming.buffer) < in_memory.num_rows
+    seen = set()
+    for _ in range(40):
+        batch = streaming.sample(256)
+        assert batch.obs.shape == (256,) and batch.actions is None
+        seen.update(batch.episode_ids.tolist())
+    assert len(seen) > 200  # rows from across the file, not only the first row group
+    assert DemoSampler(path, with_actions=True).sample(8).actions.shape == (8,)
+
+
+def test_demo_sampler_refuses_actions_it_does_not_have(tmp_path):
+    from lfo_ray.data import read_dataset, write_dataset
+
+    obs_only = write_dataset(read_dataset(DEMOS / "GridWorld-v0.parquet").without_actions(),
+                             tmp_path / "obs_only.parquet")
+    with pytest.raises(ValueError, match="needs actions"):
+        DemoSampler(obs_only, with_actions=True)
+
+
+def test_placement_rejects_unknown_modes():
+    with pytest.raises(ValueError, match="placement"):
+        Placement("cluster")
