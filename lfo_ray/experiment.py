@@ -50,6 +50,19 @@ class RunContext:
     """Continue from DIR/checkpoint/state.pt (lfo_ray.checkpoint) instead of starting afresh."""
     progress: bool = True
     """Show a progress bar."""
+    reporter: Callable[[dict[str, Any]], None] | None = None
+    """Receives every intermediate evaluation (Tune's session.report in a sweep)."""
+
+    def report(self, env_steps: int, return_mean: float, **metrics: float) -> None:
+        """Records an intermediate evaluation: TensorBoard, and the sweep's reporter if any.
+
+        Algorithms call this for each point they add to their `curve`.
+        """
+        from lfo_ray.metrics import EVAL_RETURN
+
+        self.writer.add_scalar(EVAL_RETURN, return_mean, env_steps)
+        if self.reporter is not None:
+            self.reporter({"env_steps": int(env_steps), "return_mean": float(return_mean), **metrics})
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -115,6 +128,7 @@ def train_run(
     address: str | None = None,
     resume: bool = False,
     progress: bool = True,
+    reporter: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Trains `algo` and writes DIR/result.json; returns the result dictionary.
 
@@ -147,14 +161,14 @@ def train_run(
     where = Placement(placement, address)
     with SummaryWriter(str(out / TB_DIR)) as writer:
         ctx = RunContext(env_id, env_kwargs, dataset, seed, out, writer, demos_path, where,
-                         resume, progress)
+                         resume, progress, reporter)
         output = spec.train(config, ctx)
         train_s = time.perf_counter() - start
         returns = evaluate_policy(
             output.policy, make_vector_env(env_id, min(eval_episodes, 32), **env_kwargs),
             eval_episodes, seed=seed + 10_000,
         )
-        writer.add_scalar("eval/return_mean", float(returns.mean()), output.env_steps)
+        writer.add_scalar("eval/final_return_mean", float(returns.mean()), output.env_steps)
     result = {
         "algo": algo,
         "env": env_id,
