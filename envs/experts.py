@@ -1,18 +1,30 @@
 """Expert policies for every shipped environment, produced by lfo-ray's own code.
 
 GridWorld's expert is value iteration on the known model (optimal). The classic-control experts
-are small networks trained by experiments/train_experts.py and shipped as weights in
-envs/experts/; `expert_info(env_id)` says how each was made and what it scored.
+are files in envs/experts/ written by experiments/train_experts.py: CartPole-v1 and Acrobot-v1
+are RLlib PPO policies exported to plain torch MLPs (`MLPPolicy`), MountainCar-v0 is value
+iteration on its known dynamics (`lfo_ray.envs.mountaincar_expert`). Loading them needs only
+torch and numpy, never RLlib. `expert_info(env_id)` says how each was made and what it scored.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import numpy as np
 
-from lfo_ray.envs import GRIDWORLD
+from lfo_ray.envs import CLASSIC_CONTROL, GRIDWORLD, PIXEL_GRIDWORLD
+
+# Format tags of the weight files (the "format" entry of the saved dict).
+MLP_FORMAT = "lfo_ray.expert.mlp/1"
+MOUNTAINCAR_VI_FORMAT = "lfo_ray.expert.mountaincar-vi/1"
+ACTIVATIONS = ("tanh", "relu", "silu", "elu")
+# gym.make kwargs that leave the dynamics alone, accepted by the classic-control experts.
+HARMLESS_KWARGS = ("render_mode", "max_episode_steps")
+REGENERATE = "python experiments/train_experts.py --env {env_id}"
 
 
 @dataclass(frozen=True)
@@ -34,15 +46,142 @@ def gridworld_expert(**env_kwargs: Any) -> TablePolicy:
     return TablePolicy(greedy)
 
 
+# ---------------------------------------------------------------------------------------------
+# Torch MLP experts
+
+
+def build_mlp(arch: dict[str, Any]):
+    """The torch.nn.Sequential described by `arch`.
+
+    arch = {"type": "mlp", "obs_dim": int, "hidden": [int, ...], "activation": one of
+    ACTIVATIONS, "n_actions": int}: Linear layers with the activation between them, none after
+    the last (which outputs one logit per action).
+    """
+    import torch.nn as nn
+
+    if arch.get("type") != "mlp":
+        raise ValueError(f"not an MLP architecture: {arch!r}")
+    activation = {"tanh": nn.Tanh, "relu": nn.ReLU, "silu": nn.SiLU, "elu": nn.ELU}.get(arch["activation"])
+    if activation is None:
+        raise ValueError(f"unknown activation {arch['activation']!r}; known: {ACTIVATIONS}")
+    sizes = [int(arch["obs_dim"]), *(int(h) for h in arch["hidden"]), int(arch["n_actions"])]
+    layers: list[nn.Module] = []
+    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        if index:
+            layers.append(activation())
+        layers.append(nn.Linear(fan_in, fan_out))
+    return nn.Sequential(*layers)
+
+
+class MLPPolicy:
+    """Greedy policy of a torch MLP: action = argmax of its logits. CPU, no grad, batched."""
+
+    def __init__(self, net, arch: dict[str, Any]) -> None:
+        import torch
+
+        self.net = net.to("cpu").eval()
+        for parameter in self.net.parameters():
+            parameter.requires_grad_(False)
+        self.arch = dict(arch)
+        self.obs_dim = int(arch["obs_dim"])
+        self.n_actions = int(arch["n_actions"])
+        self._torch = torch
+
+    @classmethod
+    def from_state(cls, arch: dict[str, Any], state_dict: dict[str, Any]) -> "MLPPolicy":
+        net = build_mlp(arch)
+        net.load_state_dict(state_dict)
+        return cls(net, arch)
+
+    def logits(self, obs: np.ndarray) -> np.ndarray:
+        obs = np.asarray(obs, dtype=np.float32)
+        if obs.ndim != 2 or obs.shape[1] != self.obs_dim:
+            raise ValueError(f"expected observations of shape (B, {self.obs_dim}), got {obs.shape}")
+        with self._torch.inference_mode():
+            return self.net(self._torch.from_numpy(np.ascontiguousarray(obs))).numpy()
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return self.logits(obs).argmax(axis=1).astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shipped expert files
+
+
+def expert_files(env_id: str):
+    """(weights, info) paths of `env_id`'s expert inside the installed package."""
+    folder = resources.files("lfo_ray.envs") / "experts"
+    return folder / f"{env_id}.pt", folder / f"{env_id}.json"
+
+
+def _missing(env_id: str, path) -> FileNotFoundError:
+    return FileNotFoundError(
+        f"expert file for {env_id} not found: {path}. Regenerate it from the repository root with "
+        f"`{REGENERATE.format(env_id=env_id)}` (writes envs/experts/{env_id}.pt and .json)."
+    )
+
+
+def _classic(env_id: str) -> None:
+    if env_id not in CLASSIC_CONTROL:
+        raise ValueError(f"no expert for environment {env_id!r}; experts exist for "
+                         f"{', '.join((GRIDWORLD, *CLASSIC_CONTROL))}")
+
+
+def load_expert_file(env_id: str):
+    """The Policy stored in envs/experts/<env_id>.pt."""
+    import torch
+
+    _classic(env_id)
+    weights, _ = expert_files(env_id)
+    if not weights.is_file():
+        raise _missing(env_id, weights)
+    with weights.open("rb") as handle:
+        saved = torch.load(handle, map_location="cpu", weights_only=True)
+    kind = saved.get("format")
+    if kind == MLP_FORMAT:
+        return MLPPolicy.from_state(saved["arch"], saved["state_dict"])
+    if kind == MOUNTAINCAR_VI_FORMAT:
+        from lfo_ray.envs.mountaincar_expert import MountainCarPlanner
+
+        return MountainCarPlanner(saved["state_dict"]["value"].numpy(),
+                                  lookahead=int(saved["arch"]["lookahead"]))
+    raise ValueError(f"{weights}: unknown expert format {kind!r}; regenerate it with "
+                     f"`{REGENERATE.format(env_id=env_id)}`")
+
+
 def load_expert(env_id: str, **env_kwargs: Any):
-    """The expert Policy of `env_id` (built with the same env kwargs as the env)."""
+    """The expert Policy of `env_id` (built with the same env kwargs as the env).
+
+    The classic-control experts were made for the environments' default parameters; env kwargs
+    that change the dynamics are refused rather than silently ignored.
+    """
     if env_id == GRIDWORLD:
         return gridworld_expert(**env_kwargs)
-    raise ValueError(f"no expert for environment {env_id!r}")
+    if env_id == PIXEL_GRIDWORLD:
+        from lfo_ray.envs.pixel_gridworld import pixel_expert
+
+        return pixel_expert(**env_kwargs)
+    _classic(env_id)
+    changed = {key: value for key, value in env_kwargs.items() if key not in HARMLESS_KWARGS}
+    if changed:
+        raise ValueError(f"the {env_id} expert was made for the default environment; "
+                         f"unsupported env kwargs {sorted(changed)}")
+    return load_expert_file(env_id)
+
+
+def expert_info(env_id: str) -> dict[str, Any]:
+    """How the expert of `env_id` was made and what it scored (envs/experts/<env_id>.json)."""
+    if env_id in (GRIDWORLD, PIXEL_GRIDWORLD):
+        return {"env_id": env_id, "source": "expert:value-iteration", "algorithm": "value-iteration",
+                "kind": "planner", "description": "value iteration on the known model (optimal), "
+                "computed when loaded"}
+    _classic(env_id)
+    _, info = expert_files(env_id)
+    if not info.is_file():
+        raise _missing(env_id, info)
+    return json.loads(info.read_text())
 
 
 def expert_source(env_id: str) -> str:
     """How the expert was made, as recorded in dataset metadata."""
-    if env_id == GRIDWORLD:
-        return "expert:value-iteration"
-    raise ValueError(f"no expert for environment {env_id!r}")
+    return str(expert_info(env_id)["source"])
