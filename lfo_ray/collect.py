@@ -18,6 +18,7 @@ from lfo_ray.core import Policy
 from lfo_ray.data import DatasetMetadata, ObsDataset, ObsEpisode, space_to_dict
 from lfo_ray.envs import env_spec, make_vector_env
 from lfo_ray.rollout import VectorDriver
+from lfo_ray.runner import even_shares
 
 
 class EpisodeCollector:
@@ -130,11 +131,6 @@ class CollectWorker:
         return self.collector.collect(episodes), self.collector.env_steps - before
 
 
-def _shares(total: int, parts: int) -> list[int]:
-    base, extra = divmod(total, parts)
-    return [base + (1 if i < extra else 0) for i in range(parts)]
-
-
 def collect_dataset(spec: CollectSpec, workers: int = 1, *, use_ray: bool = True,
                     progress: Callable[[int], None] | None = None) -> tuple[ObsDataset, dict[str, float]]:
     """Collects `spec.episodes` expert episodes with `workers` workers.
@@ -147,7 +143,7 @@ def collect_dataset(spec: CollectSpec, workers: int = 1, *, use_ray: bool = True
 
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    shares = [s for s in _shares(spec.episodes, workers) if s > 0]
+    shares = [s for s in even_shares(spec.episodes, workers) if s > 0]
     # About ten progress updates per worker.
     chunk_sizes = [max(1, -(-share // 10)) for share in shares]
     start = time.perf_counter()

@@ -9,7 +9,8 @@ from lfo_ray.placement import Handle, Placement, kill_all, resolve
 from lfo_ray.rollout import RolloutStats, RolloutWorker
 
 
-def _shares(total: int, parts: int) -> list[int]:
+def even_shares(total: int, parts: int) -> list[int]:
+    """`total` split into `parts` integers differing by at most one, larger ones first."""
     base, extra = divmod(total, parts)
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
@@ -44,13 +45,13 @@ class RolloutGroup:
     def sample_into(self, replay: Handle, num_steps: int) -> RolloutStats:
         """All workers in parallel push >= num_steps transitions (in total) to the replay."""
         futures = [w.call("sample_into", replay, n, self.weights)
-                   for w, n in zip(self.workers, _shares(num_steps, len(self.workers))) if n > 0]
+                   for w, n in zip(self.workers, even_shares(num_steps, len(self.workers))) if n > 0]
         return self._merge(resolve(futures))
 
     def sample(self, num_steps: int) -> tuple[SampleBatch, RolloutStats]:
         """All workers in parallel return >= num_steps transitions to the caller (on-policy use)."""
         futures = [w.call("sample", n, self.weights)
-                   for w, n in zip(self.workers, _shares(num_steps, len(self.workers))) if n > 0]
+                   for w, n in zip(self.workers, even_shares(num_steps, len(self.workers))) if n > 0]
         results = resolve(futures)
         return SampleBatch.concat([b for b, _ in results]), self._merge([s for _, s in results])
 
