@@ -29,3 +29,14 @@ def get(name: str):
     if spec.name != name:
         raise RuntimeError(f"{_MODULES[name]} defines {spec.name!r}, registered as {name!r}")
     return spec
+
+
+register("bc", "lfo_ray.algorithms.bc.algorithm")
+register("dagger", "lfo_ray.algorithms.dagger.algorithm")
+register("maxent_irl", "lfo_ray.algorithms.maxent_irl.algorithm")
+register("mce_irl", "lfo_ray.algorithms.mce_irl.algorithm")
+register("relent_irl", "lfo_ray.algorithms.relent_irl.algorithm")
+register("gail", "lfo_ray.algorithms.adversarial.gail")
+register("gaifo", "lfo_ray.algorithms.adversarial.gaifo")
+register("bco", "lfo_ray.algorithms.bco")
+register("ilpo", "lfo_ray.algorithms.ilpo")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 
 from lfo_ray.collect import CollectSpec, EpisodeCollector, collect_dataset
 from lfo_ray.envs import make_vector_env

@@ -5,7 +5,9 @@
 Prints, in one table: the raw step rate of the vectorised envs driven by an MLP policy in one
 process (no Ray, no replay); env steps/s pushed into the shared replay by 1 and 2 Ray rollout
 actors; the same loop in-process; and learner updates/s (MLP, batch 256) pulling minibatches from
-the replay, in-process and as a Ray actor. With a GPU in the cluster, the learner runs on CUDA.
+the replay, in-process and as a Ray actor; and ILPO's latent policy network (LPN) training steps/s on the shipped CartPole
+demonstrations, on CPU and, when this machine has one, on CUDA. With a GPU in the cluster, the
+learner actor runs on CUDA.
 """
 
 from __future__ import annotations
@@ -107,6 +109,29 @@ def learner_rate(placement: Placement, env_id: str, seconds: float) -> tuple[flo
     return updates / (time.perf_counter() - start), device
 
 
+def lpn_rate(device: str, seconds: float) -> float:
+    """ILPO LPN gradient steps/s (default config: batch 64, hidden 128) on `device`."""
+    from pathlib import Path
+
+    import gymnasium as gym
+
+    from lfo_ray.algorithms.ilpo.algorithm import ILPOLearner
+    from lfo_ray.algorithms.ilpo.config import ILPOConfig
+
+    demos = Path(__file__).resolve().parents[1] / "lfo_ray" / "demos" / "CartPole-v1-noise0.25.parquet"
+    learner = ILPOLearner(ILPOConfig(), gym.make("CartPole-v1").observation_space, 2, 2, str(demos), 0)
+    learner.device = torch.device(device)
+    learner.lpn.to(device)
+    learner.train_lpn(20)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        learner.train_lpn(50)
+        steps += 50
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return steps / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--env", default="CartPole-v1")
@@ -125,6 +150,10 @@ def main() -> None:
     for name, placement in (("in-process", local), ("Ray actor", ray_placement)):
         rate, device = learner_rate(placement, args.env, args.seconds)
         rows.append((f"learner updates (batch 256), {name}, {device}", f"{rate:,.0f} updates/s"))
+    torch.set_num_threads(1)
+    rows.append(("ILPO LPN training, in-process, cpu (1 thread)", f"{lpn_rate('cpu', args.seconds):,.0f} steps/s"))
+    if torch.cuda.is_available():
+        rows.append(("ILPO LPN training, in-process, cuda", f"{lpn_rate('cuda', args.seconds):,.0f} steps/s"))
     print(f"\n{args.env}, {args.envs_per_worker} envs per rollout actor, {torch.__version__}")
     print("| what | rate |\n|---|---|")
     for name, rate in rows:

@@ -1,9 +1,10 @@
-"""The README's main job: collect a demonstration set on the embedded local Ray and inspect it.
+"""The README's main job: ILPO on CartPole from the shipped observation-only demonstrations.
 
     make run            # = python experiments/main_job.py --out runs/main
 
-Two Ray workers, each with its own seeded vector of CartPole envs driven by the shipped expert,
-collect observation-only-ready demonstrations into one Parquet file, which is then inspected.
+Runs on an embedded local Ray: the latent policy network learns from the demonstrations'
+observations alone, then Ray rollout actors gather 1,000 environment interactions for the action
+remapping network. Prints the learned policy's return next to the demonstrations' return.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from pathlib import Path
 
 from lfo_ray.cli import main as lfo
 
+DEMOS = Path(__file__).resolve().parents[1] / "lfo_ray" / "demos" / "CartPole-v1.parquet"
 
-def run(out: Path, episodes: int) -> None:
-    demos = out / "cartpole_demos.parquet"
+
+def run(out: Path, seed: int) -> None:
     steps = [
-        ["collect", "CartPole-v1", "--episodes", str(episodes), "--workers", "2", "--seed", "0",
-         "--out", str(demos)],
-        ["data", "inspect", str(demos)],
+        ["data", "inspect", str(DEMOS)],
+        ["train", "ilpo", "--env", "CartPole-v1", "--demos", str(DEMOS), "--seed", str(seed),
+         "--out", str(out / "ilpo-cartpole")],
     ]
     for argv in steps:
         print(f"\n$ lfo {' '.join(argv)}", flush=True)
@@ -30,6 +32,6 @@ def run(out: Path, episodes: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("runs/main"))
-    parser.add_argument("--episodes", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    run(args.out, args.episodes)
+    run(args.out, args.seed)

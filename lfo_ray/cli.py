@@ -1,4 +1,4 @@
-"""The `lfo` command line: collect, data, train, evaluate, list."""
+"""The `lfo` command line: collect, data, train, evaluate, list, sweep, plot."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         args.algo, args.env, args.demos, args.seed, args.out,
         overrides=parse_assignments(args.set), env_kwargs=_env_kwargs(args.env_kw),
         eval_episodes=args.eval_episodes, placement=args.placement, address=args.address,
-        resume=args.resume, progress=not args.quiet,
+        resume=args.resume, progress=not args.quiet, torch_threads=args.torch_threads or None,
     )
     demo = result["demo_return_mean"]
     print(f"{args.algo} on {args.env} (seed {args.seed}): return {result['return_mean']:.2f} "
@@ -181,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else local)")
     p.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--torch-threads", type=int, default=1,
+                   help="torch threads of this process (0: torch's default, all cores)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="re-evaluate a saved run")
@@ -191,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list algorithms and environments")
     p.set_defaults(func=cmd_list)
+    # Tune and matplotlib load only when these commands run.
+    from lfo_ray.plot import add_plot_parser
+    from lfo_ray.tune import add_sweep_parser
+
+    add_sweep_parser(sub)
+    add_plot_parser(sub)
     return parser
 
 

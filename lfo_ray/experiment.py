@@ -129,8 +129,13 @@ def train_run(
     resume: bool = False,
     progress: bool = True,
     reporter: Callable[[dict[str, Any]], None] | None = None,
+    torch_threads: int | None = 1,
 ) -> dict[str, Any]:
     """Trains `algo` and writes DIR/result.json; returns the result dictionary.
+
+    torch_threads sets this process's intra-op threads (None: leave torch's default). One is
+    fastest for lfo-ray's small networks: with more, runs sharing the cores spin against each
+    other (10x slower updates measured with two runs on 2 cores).
 
     placement "ray" (default) runs rollout workers, replay and learners as Ray actors on the
     cluster at `address` (or RAY_ADDRESS, else an embedded local Ray); "local" runs them all
@@ -141,6 +146,10 @@ def train_run(
     from lfo_ray import algorithms
 
     spec = algorithms.get(algo)
+    if torch_threads is not None:
+        import torch
+
+        torch.set_num_threads(torch_threads)
     config = apply_overrides(spec.config_cls(), overrides or {})
     demos_path = Path(demos)
     dataset = read_dataset(demos_path)

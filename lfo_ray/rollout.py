@@ -9,12 +9,16 @@ with a `valid` mask, and episode returns are tracked per sub-env.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from lfo_ray.core import Policy
+
+if TYPE_CHECKING:
+    from lfo_ray.batch import SampleBatch
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ class RolloutWorker:
         self.policy.set_weights(get_put(weights[1][0]))
         self.version = weights[0]
 
-    def sample(self, num_steps: int, weights: tuple[int, list] | None = None) -> tuple["SampleBatch", RolloutStats]:
+    def sample(self, num_steps: int, weights: tuple[int, list] | None = None) -> tuple[SampleBatch, RolloutStats]:
         """At least `num_steps` valid transitions (whole vector steps), and the episodes that ended."""
         from lfo_ray.batch import SampleBatch
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
+
 from lfo_ray.batch import SampleBatch
 from lfo_ray.placement import Handle, Placement, kill_all, resolve
 from lfo_ray.rollout import RolloutStats, RolloutWorker
@@ -62,3 +64,24 @@ class RolloutGroup:
 
     def close(self) -> None:
         kill_all(self.workers)
+
+
+class Evaluator:
+    """Evaluation episodes on a worker of their own (an actor on Ray): they neither cut the
+    sampling workers' episodes short nor run in the driver's process.
+
+    `evaluate` takes the (version, [ref]) weights a RolloutGroup published, so the policy is
+    fetched from the object store, not sent again.
+    """
+
+    def __init__(self, placement: Placement, env_id: str, env_kwargs: dict[str, Any], num_envs: int,
+                 seed: int, policy_factory: Callable, num_cpus: float = 0.25) -> None:
+        self.worker = placement.place(RolloutWorker, env_id, env_kwargs, num_envs, seed, policy_factory,
+                                      num_cpus=num_cpus, restartable=True)
+
+    def evaluate(self, weights: tuple[int, list] | None, episodes: int, seed: int) -> float:
+        """Mean return of `episodes` episodes started from `seed`."""
+        return float(np.mean(resolve(self.worker.call("evaluate", episodes, weights, seed))))
+
+    def close(self) -> None:
+        kill_all([self.worker])

@@ -8,7 +8,8 @@ from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
 from lfo_ray.demos import DemoSampler
 from lfo_ray.placement import Placement, resolve
 from lfo_ray.replay import ReplayBuffer
-from lfo_ray.runner import RolloutGroup
+from lfo_ray.rollout import evaluate_policy
+from lfo_ray.runner import Evaluator, RolloutGroup
 from tests.conftest import DEMOS
 
 GRID = "lfo_ray/GridWorld-v0"
@@ -73,6 +74,25 @@ def test_a_killed_rollout_actor_is_restarted_and_the_run_completes(ray_session):
     # The restarted worker picked up the published weights again.
     assert np.all(resolve(replay.call("all")).actions == 2)
     group.close()
+
+
+def test_evaluator_runs_the_published_policy_on_its_own_envs():
+    from lfo_ray.envs import make_vector_env
+
+    placement = Placement("local")
+    group = _group(placement, workers=1)
+    evaluator = Evaluator(placement, GRID, {}, 4, seed=7, policy_factory=WeightedRandom)
+    returns = {}
+    for action in (0, 3):
+        group.publish({"action": action})
+        returns[action] = evaluator.evaluate(group.weights, episodes=6, seed=7)
+        reference = WeightedRandom(None, None)
+        reference.set_weights({"action": action})
+        assert returns[action] == evaluate_policy(reference, make_vector_env(GRID, 4), 6, seed=7).mean()
+    # Both constant actions end differently on this world, so the published weights did arrive.
+    assert returns[0] != returns[3]
+    # Evaluation used none of the sampling workers' steps.
+    assert group.env_steps == 0
 
 
 def test_checkpoint_round_trip_restores_state_and_rng(tmp_path):

@@ -49,7 +49,6 @@ REQUIRED = (Col.EPISODE_ID, Col.STEP, Col.OBS, Col.NEXT_OBS, Col.TERMINATED, Col
 
 def _array_column(values: np.ndarray) -> pa.Array:
     """(N, *shape) numpy -> scalar column for shape (), fixed-size list otherwise."""
-    n = values.shape[0]
     if values.ndim == 1:
         return pa.array(values)
     flat = pa.array(np.ascontiguousarray(values).reshape(-1))

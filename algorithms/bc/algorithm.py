@@ -1,0 +1,101 @@
+"""Behavioural cloning: fit pi(a|s) to the demonstrator's (state, action) pairs.
+
+    learner = BCLearner(config, observation_space, num_actions, seed)
+    for step in range(train_steps): sample a batch, minimise -log pi(a|s).
+
+`BCLearner` is the supervised core DAgger reuses on its growing dataset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from lfo_ray.algorithms.bc.config import BCConfig
+from lfo_ray.algorithms.bc.losses import bc_loss
+from lfo_ray.algorithms.bc.networks import (
+    CategoricalPolicyNet,
+    NetworkPolicy,
+    as_input,
+    load_network_policy,
+    save_network_policy,
+)
+from lfo_ray.algorithms.tabular.model import resolve_device
+from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
+
+
+class BCLearner:
+    """A policy network and its optimiser, trained by minibatch steps on (obs, action) arrays."""
+
+    def __init__(self, config: BCConfig, observation_space: gym.Space, num_actions: int, seed: int) -> None:
+        self.config = config
+        self.device = resolve_device(config.device)
+        torch.manual_seed(seed)
+        self.net = CategoricalPolicyNet(observation_space, num_actions, config.hidden).to(self.device)
+        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.rng = np.random.default_rng(seed)
+        self.steps = 0
+
+    def train(self, obs: np.ndarray, actions: np.ndarray, num_steps: int, writer=None,
+              global_step: int = 0) -> dict[str, float]:
+        """`num_steps` gradient steps on minibatches drawn uniformly from (obs, actions)."""
+        space = self.net.observation_space
+        obs_t = as_input(obs, space, self.device)
+        actions_t = torch.as_tensor(np.asarray(actions), dtype=torch.long, device=self.device)
+        metrics: dict[str, float] = {}
+        for step in range(num_steps):
+            batch = torch.as_tensor(self.rng.integers(len(obs_t), size=self.config.batch_size),
+                                    device=self.device)
+            loss, metrics = bc_loss(self.net(obs_t[batch]), actions_t[batch], self.config.ent_weight)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            self.steps += 1
+            if writer is not None and (step % self.config.log_every == 0 or step == num_steps - 1):
+                writer.add_scalar("losses/bc_loss", loss.item(), self.steps)
+                writer.add_scalar("losses/neglogp", metrics["neglogp"], self.steps)
+                writer.add_scalar("losses/entropy", metrics["entropy"], self.steps)
+                writer.add_scalar("charts/accuracy", metrics["accuracy"], self.steps)
+        return metrics
+
+    def policy(self, seed: int | None = None) -> NetworkPolicy:
+        return NetworkPolicy(self.net, greedy=self.config.greedy, seed=seed)
+
+
+def spaces_of(ctx: RunContext) -> tuple[gym.Space, int]:
+    """The single observation space and the number of actions of the run's environment."""
+    env = ctx.make_env(1)
+    try:
+        if not isinstance(env.single_action_space, gym.spaces.Discrete):
+            raise ValueError(f"{ctx.env_id}: only Discrete action spaces are supported, "
+                             f"got {env.single_action_space}")
+        return env.single_observation_space, int(env.single_action_space.n)
+    finally:
+        env.close()
+
+
+def train(config: BCConfig, ctx: RunContext) -> TrainOutput:
+    observation_space, num_actions = spaces_of(ctx)
+    transitions = ctx.demos.transitions()
+    learner = BCLearner(config, observation_space, num_actions, ctx.seed)
+    metrics = learner.train(transitions.obs, transitions.actions, config.train_steps, ctx.writer)
+    policy = learner.policy(seed=ctx.seed)
+    save_network_policy(policy, ctx.checkpoint_dir)
+    return TrainOutput(policy=policy, env_steps=0, metrics={"final_" + k: v for k, v in metrics.items()})
+
+
+def load_policy(checkpoint_dir: Path) -> NetworkPolicy:
+    return load_network_policy(checkpoint_dir)
+
+
+ALGORITHM = AlgorithmSpec(
+    name="bc",
+    config_cls=BCConfig,
+    train=train,
+    load_policy=load_policy,
+    observation_only=False,
+    description="Behavioural cloning: maximum likelihood of the demonstrated actions.",
+)

@@ -1,0 +1,251 @@
+"""Behavioral Cloning from Observation (Torabi et al. 2018), and its iterative variant BCO(alpha).
+
+    schedule = interaction_schedule(budget, alpha, iterations)   # pre-demo steps, then per iteration
+    for phase, steps in enumerate(schedule):
+        interact `steps` times (phase 0: uniform random actions; then: sample the cloned policy)
+        fit the inverse dynamics model p(a | s, s') on every agent transition so far
+        label each expert pair (s, s') with argmax_a p(a | s, s')
+        behavioural cloning of pi(a | s) on the labelled expert states
+        publish pi to the rollout workers, evaluate it greedily, checkpoint
+
+Placement: one learner (inverse model, policy, the expert pairs; a GPU when the cluster has
+one), one replay holding every agent transition (capacity = budget), and rollout workers with
+one env each, so the budget is met exactly.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from lfo_ray import metrics as tags
+from lfo_ray.algorithms.bco.config import BCOConfig, interaction_schedule
+from lfo_ray.algorithms.bco.losses import behavioural_cloning_loss, infer_actions, inverse_dynamics_loss
+from lfo_ray.algorithms.bco.networks import BCOPolicy, InverseDynamicsNet, PolicyNet, obs_dtype
+from lfo_ray.batch import SampleBatch
+from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
+from lfo_ray.data import space_from_dict
+from lfo_ray.data.parquet import atomic_write
+from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
+from lfo_ray.learner import TorchLearner
+from lfo_ray.metrics import Progress
+from lfo_ray.placement import Handle, gpus_available, kill_all, resolve
+from lfo_ray.replay import ReplayBuffer
+from lfo_ray.runner import Evaluator, RolloutGroup
+
+POLICY_FILE = "policy.pt"
+LABEL_CHUNK = 4096
+
+
+class BCOLearner(TorchLearner):
+    """The inverse model, the policy, their optimisers, and the expert pairs they are fitted to."""
+
+    def __init__(self, config: BCOConfig, observation_space: gym.Space, num_actions: int,
+                 expert_obs: np.ndarray, expert_next_obs: np.ndarray, seed: int) -> None:
+        super().__init__(config.device)
+        torch.manual_seed(seed)
+        self.config = config
+        self.obs_dtype = obs_dtype(observation_space)
+        self.rng = np.random.default_rng(seed)
+        inverse = InverseDynamicsNet(observation_space, num_actions, config.inverse_hidden, config.conv_channels)
+        policy = PolicyNet(observation_space, num_actions, config.policy_hidden, config.conv_channels)
+        self.modules = {"inverse": inverse.to(self.device), "policy": policy.to(self.device)}
+        self.optimizers = {
+            "inverse": torch.optim.Adam(inverse.parameters(), lr=config.inverse_lr),
+            "policy": torch.optim.Adam(policy.parameters(), lr=config.policy_lr),
+        }
+        self.expert_obs = self.copy_tensor(expert_obs, self.obs_dtype)
+        self.expert_next_obs = self.copy_tensor(expert_next_obs, self.obs_dtype)
+        self.expert_labels: torch.Tensor | None = None
+        # The policy only ever sees states like the expert's: standardise on those.
+        self.modules["policy"].encoder.fit(self.expert_obs)
+
+    def copy_tensor(self, array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+        """A tensor that owns its memory: arrays that came through Ray's object store are read-only."""
+        return torch.tensor(np.asarray(array), dtype=dtype, device=self.device)
+
+    def inverse_step(self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor) -> dict[str, float]:
+        loss, metrics = inverse_dynamics_loss(self.modules["inverse"](obs, next_obs), actions)
+        self.optimizers["inverse"].zero_grad()
+        loss.backward()
+        self.optimizers["inverse"].step()
+        self.updates += 1
+        return metrics
+
+    def update(self, batch: SampleBatch) -> dict[str, float]:
+        """One inverse-dynamics step on agent transitions (s, a, s')."""
+        return self.inverse_step(self.copy_tensor(batch.obs, self.obs_dtype),
+                                 self.copy_tensor(batch.actions, torch.long),
+                                 self.copy_tensor(batch.next_obs, self.obs_dtype))
+
+    def fit_inverse(self, replay: Handle, num_updates: int, batch_size: int) -> dict[str, float]:
+        """Refits the input statistics, then `num_updates` steps on minibatches of one replay pull."""
+        data = resolve(replay.call("sample", num_updates * batch_size))
+        obs, next_obs = self.copy_tensor(data.obs, self.obs_dtype), self.copy_tensor(data.next_obs, self.obs_dtype)
+        actions = self.copy_tensor(data.actions, torch.long)
+        self.modules["inverse"].encoder.fit(obs, next_obs)
+        steps = [self.inverse_step(obs[rows], actions[rows], next_obs[rows])
+                 for rows in (slice(k * batch_size, (k + 1) * batch_size) for k in range(num_updates))]
+        return {name: float(np.mean([s[name] for s in steps])) for name in steps[0]}
+
+    @torch.no_grad()
+    def label_demos(self) -> list[int]:
+        """Infers the expert's action for every demonstrated pair; returns how often each was inferred."""
+        inverse = self.modules["inverse"]
+        labels = [infer_actions(inverse(self.expert_obs[i:i + LABEL_CHUNK], self.expert_next_obs[i:i + LABEL_CHUNK]))
+                  for i in range(0, len(self.expert_obs), LABEL_CHUNK)]
+        self.expert_labels = torch.cat(labels)
+        num_actions = self.modules["policy"].spec["num_actions"]
+        return torch.bincount(self.expert_labels, minlength=num_actions).tolist()
+
+    def fit_policy(self, num_updates: int, batch_size: int) -> dict[str, float]:
+        """`num_updates` behavioural-cloning steps on expert states and their inferred actions."""
+        if self.expert_labels is None:
+            raise RuntimeError("label_demos() must run before fit_policy()")
+        policy, optimizer = self.modules["policy"], self.optimizers["policy"]
+        steps = []
+        for _ in range(num_updates):
+            index = torch.as_tensor(self.rng.integers(len(self.expert_obs), size=batch_size), device=self.device)
+            loss, metrics = behavioural_cloning_loss(policy(self.expert_obs[index]), self.expert_labels[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            self.updates += 1
+            steps.append(metrics)
+        return {name: float(np.mean([s[name] for s in steps])) for name in steps[0]}
+
+    def policy_weights(self) -> dict[str, np.ndarray]:
+        return self.get_weights(["policy"])["policy"]
+
+    def policy_spec(self) -> dict[str, Any]:
+        return self.modules["policy"].spec
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(super().state_dict(), rng=self.rng.bit_generator.state)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.rng.bit_generator.state = state["rng"]
+
+
+def env_spaces(ctx: RunContext) -> tuple[gym.Space, gym.spaces.Discrete]:
+    env = ctx.make_env(1)
+    try:
+        if not isinstance(env.single_action_space, gym.spaces.Discrete):
+            raise ValueError(f"{ctx.env_id}: BCO needs a Discrete action space, got {env.single_action_space}")
+        return env.single_observation_space, env.single_action_space
+    finally:
+        env.close()
+
+
+def save_policy(directory: Path, spec: dict[str, Any], weights: dict[str, np.ndarray]) -> None:
+    payload = {"spec": spec, "weights": {k: torch.tensor(v) for k, v in weights.items()}}
+    atomic_write(Path(directory) / POLICY_FILE, lambda tmp: torch.save(payload, tmp))
+
+
+def load_policy(checkpoint_dir: Path) -> BCOPolicy:
+    """The greedy policy saved by the last finished phase (what `lfo evaluate` runs)."""
+    path = Path(checkpoint_dir) / POLICY_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no BCO policy saved")
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    spec = payload["spec"]
+    policy = BCOPolicy(space_from_dict(spec["observation_space"]), gym.spaces.Discrete(spec["num_actions"]),
+                       spec["hidden"], spec["conv_channels"], greedy=True)
+    policy.set_weights({k: v.numpy() for k, v in payload["weights"].items()})
+    return policy
+
+
+def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
+    observation_space, action_space = env_spaces(ctx)
+    schedule = interaction_schedule(config.budget, config.alpha, config.iterations)
+    expert = ctx.demos.transitions()
+    placement = ctx.placement
+    placement.start()
+    learner = placement.place(BCOLearner, config, observation_space, int(action_space.n), expert.obs,
+                              expert.next_obs, ctx.seed, num_gpus=1 if gpus_available() >= 1 else 0)
+    replay = placement.place(ReplayBuffer, config.budget, ctx.seed, num_cpus=0.25)
+    acting = functools.partial(BCOPolicy, hidden=config.policy_hidden, conv_channels=config.conv_channels)
+    group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, 1, ctx.seed, acting)
+    evaluator = (Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 16),
+                           ctx.seed + 5_000, functools.partial(acting, greedy=True))
+                 if config.eval_episodes else None)
+
+    first_phase, env_steps, curve = 0, 0, []
+    if ctx.resume:
+        state = load_checkpoint(ctx.checkpoint_dir)
+        if tuple(state["schedule"]) != schedule:
+            raise ValueError(f"checkpoint was made with interaction schedule {state['schedule']}, "
+                             f"this config gives {schedule}: resume with the same budget, alpha, iterations")
+        resolve([learner.call("load_state_dict", state["learner"]), replay.call("load_state_dict", state["replay"])])
+        first_phase, env_steps, curve = state["phase"], state["env_steps"], [tuple(p) for p in state["curve"]]
+        if first_phase > 0:
+            group.publish(resolve(learner.call("policy_weights")))
+    policy_spec = resolve(learner.call("policy_spec"))
+
+    progress = Progress(config.budget, "bco", disable=not ctx.progress)
+    progress.update(env_steps)
+    metrics: dict[str, Any] = {}
+    try:
+        for phase in range(first_phase, len(schedule)):
+            start = time.perf_counter()
+            # 1. Interact: uniform random actions before the first clone, the sampled clone after.
+            stats = group.sample_into(replay, schedule[phase])
+            env_steps += stats.env_steps
+            if env_steps > config.budget:
+                raise RuntimeError(f"rollouts used {env_steps} interactions, over the budget of {config.budget}")
+            sps = stats.env_steps / max(time.perf_counter() - start, 1e-9)
+            # 2. Inverse dynamics on every agent transition so far; 3. label the expert pairs.
+            inverse_metrics = resolve(learner.call("fit_inverse", replay, config.inverse_updates, config.batch_size))
+            label_counts = resolve(learner.call("label_demos"))
+            # 4. Behavioural cloning on the labels, and the new policy for the next interactions.
+            policy_metrics = resolve(learner.call("fit_policy", config.policy_updates, config.batch_size))
+            weights = resolve(learner.call("policy_weights"))
+            group.publish(weights)
+
+            metrics = {**inverse_metrics, **policy_metrics,
+                       "label_fractions": [c / max(sum(label_counts), 1) for c in label_counts]}
+            for name, value in {**inverse_metrics, **policy_metrics}.items():
+                ctx.writer.add_scalar(tags.loss_tag(name), value, env_steps)
+            for episode_return in stats.episode_returns:
+                ctx.writer.add_scalar(tags.EPISODIC_RETURN, episode_return, env_steps)
+            ctx.writer.add_scalar(tags.ENV_STEPS, env_steps, env_steps)
+            ctx.writer.add_scalar(tags.SPS, sps, env_steps)
+            if evaluator is not None:
+                eval_return = evaluator.evaluate(group.weights, config.eval_episodes, ctx.seed + 5_000)
+                curve.append((env_steps, eval_return))
+                ctx.report(env_steps, eval_return)
+
+            save_policy(ctx.checkpoint_dir, policy_spec, weights)
+            save_checkpoint(ctx.checkpoint_dir, {
+                "learner": resolve(learner.call("state_dict")),
+                "replay": resolve(replay.call("state_dict")),
+                "phase": phase + 1, "env_steps": env_steps, "curve": curve, "schedule": schedule,
+            })
+            progress.update(stats.env_steps, **({"eval": curve[-1][1]} if evaluator is not None else {}))
+    finally:
+        progress.close()
+        group.close()
+        kill_all([learner, replay])
+        if evaluator is not None:
+            evaluator.close()
+    policy = load_policy(ctx.checkpoint_dir)
+    return TrainOutput(policy=policy, env_steps=env_steps, curve=curve,
+                       metrics={"schedule": list(schedule), **{"final_" + k: v for k, v in metrics.items()}})
+
+
+ALGORITHM = AlgorithmSpec(
+    name="bco",
+    config_cls=BCOConfig,
+    train=train,
+    load_policy=load_policy,
+    observation_only=True,
+    description="BCO(alpha): inverse dynamics from the agent's own play labels the expert's "
+                "observations, then behavioural cloning (Torabi et al. 2018).",
+)

@@ -1,0 +1,1 @@
+"""Dataset Aggregation (DAgger, Ross et al. 2011)."""

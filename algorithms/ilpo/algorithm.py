@@ -1,0 +1,282 @@
+"""ILPO: Imitating Latent Policies from Observation (Edwards et al., ICML 2019).
+
+    Phase 1, offline (no interactions): on demonstration pairs (s, s'), train the LPN with
+        min_z ||s + G(E(s), z) - s'||^2  +  ||sum_z pi(z|s) stopgrad(s + G(E(s), z)) - s'||^2
+    Phase 2, online (`interaction_budget` interactions): repeat in chunks of `chunk_steps`
+        act: a = argmax_a ARN(s, argmax_z pi(z|s)), random with probability epsilon
+        store (s, a, s') in the replay
+        ARN updates: label each sampled step with z_min = argmin_z ||s_hat'_z - s'||, then
+                     minimise cross-entropy of a under ARN(s, z_min)
+        publish the new weights to the rollout workers; evaluate greedily every `eval_every`
+
+The learner (LPN, ARN, optimisers; on the GPU when the cluster has one) and the replay are placed
+with ctx.placement, so the same loop runs in one process or on Ray.
+
+What the demonstrations must hold: the latent actions only line up with real ones where s' given s
+is multimodal. A deterministic expert in a deterministic environment gives one s' per s, which a
+single latent can fit; the reference therefore recorded its demonstrations with 25% random actions
+(train_expert/enjoy_*.py, RANDOM = 0.75), the `-noise0.25` sets here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from lfo_ray.algorithms.ilpo.config import ILPOConfig
+from lfo_ray.algorithms.ilpo.losses import arn_loss, closest_latent, lpn_loss
+from lfo_ray.algorithms.ilpo.networks import ILPOPolicy, build_networks, check_spaces, is_image
+from lfo_ray.batch import SampleBatch
+from lfo_ray.checkpoint import STATE_FILE, load_checkpoint, save_checkpoint
+from lfo_ray.data import space_from_dict, space_to_dict
+from lfo_ray.demos import DemoSampler
+from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
+from lfo_ray.learner import TorchLearner
+from lfo_ray.metrics import ENV_STEPS, EPISODIC_RETURN, SPS, UPDATES_PER_S, Progress, loss_tag
+from lfo_ray.placement import gpus_available, kill_all, resolve
+from lfo_ray.replay import ReplayBuffer
+from lfo_ray.runner import Evaluator, RolloutGroup
+
+
+def cosine_lr(step: int, total: int, start: float, final: float) -> float:
+    """Learning rate at `step` of a cosine decay from `start` to `final` over `total` steps."""
+    progress = min(step / max(total, 1), 1.0)
+    return final + 0.5 * (start - final) * (1.0 + math.cos(math.pi * progress))
+
+
+class ILPOLearner(TorchLearner):
+    """The LPN (trained on demonstrations) and the ARN (trained on remapped replay steps).
+
+    The remapping labels z_min are computed here, on each pulled minibatch, rather than by the
+    rollout workers: the LPN is frozen during phase 2, so a step's label never changes, the replay
+    stays a plain store of environment steps, and the generator's forward pass (Z predictions
+    per state; large for images) runs on the learner's device in big batches.
+    """
+
+    def __init__(self, config: ILPOConfig, observation_space: gym.spaces.Box, num_actions: int,
+                 n_latent: int, demos_path: str, seed: int) -> None:
+        super().__init__()
+        torch.manual_seed(seed)
+        self.config = config
+        self.observation_space = observation_space
+        self.lpn, self.arn = build_networks(observation_space, num_actions, n_latent, config.hidden,
+                                            config.conv_channels)
+        self.lpn.to(self.device)
+        self.arn.to(self.device)
+        self.modules = {"lpn": self.lpn, "arn": self.arn}
+        self.optimizers = {
+            "lpn": torch.optim.Adam(self.lpn.parameters(), lr=config.lpn_lr, betas=(config.lpn_beta1, 0.999)),
+            "arn": torch.optim.Adam(self.arn.parameters(), lr=config.arn_lr),
+        }
+        self.remap_in_encoding = (config.remap_space == "encoding"
+                                  or (config.remap_space == "auto" and is_image(observation_space)))
+        self.demos = DemoSampler(demos_path, seed=seed, max_rows=config.demo_buffer_rows)
+        if config.standardize and not is_image(observation_space):
+            self.lpn.normalizer.fit(self.demos.buffer.obs)
+        self.lpn_steps = 0
+
+    def _x(self, obs: np.ndarray) -> torch.Tensor:
+        return self.lpn.normalizer(obs)
+
+    def train_lpn(self, num_steps: int) -> dict[str, float]:
+        """`num_steps` LPN gradient steps on demonstration minibatches; mean metrics."""
+        totals: dict[str, float] = {}
+        for _ in range(num_steps):
+            for group in self.optimizers["lpn"].param_groups:
+                group["lr"] = cosine_lr(self.lpn_steps, self.config.lpn_steps, self.config.lpn_lr,
+                                        self.config.lpn_lr_final)
+            for name, value in self._lpn_step().items():
+                totals[name] = totals.get(name, 0.0) + value / num_steps
+        return totals
+
+    def _lpn_step(self) -> dict[str, float]:
+        """One LPN step on a demonstration minibatch."""
+        demo = self.demos.sample(self.config.lpn_batch_size)
+        obs, next_obs = self._x(demo.obs), self._x(demo.next_obs)
+        deltas, latent_logits = self.lpn(obs)
+        loss, metrics = lpn_loss(obs, next_obs, deltas, latent_logits)
+        optimizer = self.optimizers["lpn"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        self.lpn_steps += 1
+        return metrics
+
+    @torch.no_grad()
+    def remap_labels(self, obs: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        """(B,) z_min: the latent action whose predicted next state is closest to the real one."""
+        deltas, _ = self.lpn(obs)
+        predicted = obs[:, None] + deltas
+        if not self.remap_in_encoding:
+            return closest_latent(predicted, next_obs)
+        batch, n_latent = predicted.shape[:2]
+        encoded = self.lpn.features(predicted.flatten(0, 1)).reshape(batch, n_latent, -1)
+        return closest_latent(encoded, self.lpn.features(next_obs))
+
+    def update(self, batch: SampleBatch) -> dict[str, float]:
+        """One ARN step on environment steps (s, a, s') from the replay."""
+        obs, next_obs = self._x(batch.obs), self._x(batch.next_obs)
+        labels = self.remap_labels(obs, next_obs)
+        loss, metrics = arn_loss(self.arn(obs, labels), self.tensor(batch.actions, torch.long))
+        optimizer = self.optimizers["arn"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        self.updates += 1
+        return metrics
+
+    def counters(self) -> dict[str, int]:
+        return {"lpn_steps": self.lpn_steps, "arn_updates": self.updates}
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(super().state_dict(), lpn_steps=self.lpn_steps)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.lpn_steps = state["lpn_steps"]
+
+
+def _spaces(ctx: RunContext) -> tuple[gym.spaces.Box, gym.spaces.Discrete]:
+    env = ctx.make_env(1)
+    try:
+        check_spaces(env.single_observation_space, env.single_action_space)
+        return env.single_observation_space, env.single_action_space
+    finally:
+        env.close()
+
+
+def _policy_info(config: ILPOConfig, observation_space: gym.Space, num_actions: int, n_latent: int) -> dict:
+    """What `load_policy` needs to rebuild the greedy policy."""
+    return {"observation_space": space_to_dict(observation_space), "num_actions": num_actions,
+            "n_latent": n_latent, "hidden": config.hidden, "conv_channels": config.conv_channels}
+
+
+def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
+    if ctx.demos_path is None:
+        raise ValueError("ILPO streams its demonstrations from a Parquet file: ctx.demos_path is needed")
+    observation_space, action_space = _spaces(ctx)
+    num_actions = int(action_space.n)
+    n_latent = config.n_latent or num_actions
+    info = _policy_info(config, observation_space, num_actions, n_latent)
+    placement = ctx.placement
+    placement.start()
+    gpu = 1 if placement.on_ray and gpus_available() >= 1 else 0
+    learner = placement.place(ILPOLearner, config, observation_space, num_actions, n_latent,
+                              str(ctx.demos_path), ctx.seed, num_cpus=0.5, num_gpus=gpu)
+    replay = placement.place(ReplayBuffer, config.replay_capacity, ctx.seed, num_cpus=0.25)
+    env_steps, curve = 0, []
+    if ctx.resume:
+        saved = load_checkpoint(ctx.checkpoint_dir)
+        resolve([learner.call("load_state_dict", saved["learner"]),
+                 replay.call("load_state_dict", saved["replay"])])
+        env_steps, curve = saved["env_steps"], [tuple(point) for point in saved["curve"]]
+
+    def checkpoint() -> None:
+        learner_state, replay_state = resolve([learner.call("state_dict"), replay.call("state_dict")])
+        save_checkpoint(ctx.checkpoint_dir, {"learner": learner_state, "replay": replay_state,
+                                             "env_steps": env_steps, "curve": curve, "policy": info,
+                                             "config": dataclasses.asdict(config)})
+
+    # Phase 1: the latent policy network, offline on the demonstrations.
+    lpn_steps = resolve(learner.call("counters"))["lpn_steps"]
+    lpn_metrics: dict[str, float] = {}
+    start = time.perf_counter()
+    while lpn_steps < config.lpn_steps:
+        num = min(config.lpn_log_every, config.lpn_steps - lpn_steps)
+        lpn_metrics = resolve(learner.call("train_lpn", num))
+        lpn_steps += num
+        for name, value in lpn_metrics.items():
+            ctx.writer.add_scalar(loss_tag(name), value, lpn_steps)
+        ctx.writer.add_scalar(UPDATES_PER_S, num / max(time.perf_counter() - start, 1e-9), lpn_steps)
+        start = time.perf_counter()
+        checkpoint()
+
+    # Phase 2: the action remapping network, online within the interaction budget.
+    act = functools.partial(ILPOPolicy, n_latent=n_latent, hidden=config.hidden,
+                            conv_channels=config.conv_channels, epsilon=config.epsilon)
+    greedy = ILPOPolicy(observation_space, action_space, n_latent=n_latent, hidden=config.hidden,
+                        conv_channels=config.conv_channels)
+    # A resumed run starts fresh episodes rather than replaying the first run's.
+    group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers,
+                         config.envs_per_worker, ctx.seed + env_steps, act)
+    evaluator = Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 16),
+                          ctx.seed + 50_000, functools.partial(act, epsilon=0.0))
+    weights = resolve(learner.call("get_weights"))
+    group.publish(weights)
+    greedy.set_weights(weights)
+
+    def evaluate() -> float:
+        # Fixed start seeds, so the curve compares policies on the same episodes.
+        value = evaluator.evaluate(group.weights, config.eval_episodes, ctx.seed + 50_000)
+        ctx.report(env_steps, value)
+        return value
+
+    if not curve:
+        curve.append((0, evaluate()))
+    bar = Progress(config.interaction_budget, "ilpo remap", disable=None if ctx.progress else True)
+    bar.update(env_steps)
+    arn_metrics: dict[str, float] = {}
+    start = time.perf_counter()
+    while env_steps < config.interaction_budget:
+        stats = group.sample_into(replay, min(config.chunk_steps, config.interaction_budget - env_steps))
+        before, env_steps = env_steps, env_steps + stats.env_steps
+        num_updates = round(stats.env_steps * config.arn_updates_per_step)
+        if num_updates:
+            arn_metrics = resolve(learner.call("update_from", replay, num_updates, config.arn_batch_size))
+        weights = resolve(learner.call("get_weights"))
+        group.publish(weights)
+        greedy.set_weights(weights)
+        for episode_return in stats.episode_returns:
+            ctx.writer.add_scalar(EPISODIC_RETURN, episode_return, env_steps)
+        for name, value in arn_metrics.items():
+            ctx.writer.add_scalar(loss_tag(name), value, env_steps)
+        ctx.writer.add_scalar(ENV_STEPS, env_steps, env_steps)
+        ctx.writer.add_scalar(SPS, stats.env_steps / max(time.perf_counter() - start, 1e-9), env_steps)
+        if env_steps // config.eval_every > before // config.eval_every or env_steps >= config.interaction_budget:
+            curve.append((env_steps, evaluate()))
+            checkpoint()
+        bar.update(stats.env_steps, eval=curve[-1][1])
+        start = time.perf_counter()
+    bar.close()
+    arn_updates = resolve(learner.call("counters"))["arn_updates"]
+    checkpoint()
+    group.close()
+    evaluator.close()
+    kill_all([learner, replay])
+    metrics = {"n_latent": n_latent, "lpn_steps": lpn_steps, "arn_updates": arn_updates,
+               **{f"final_{name}": value for name, value in {**lpn_metrics, **arn_metrics}.items()}}
+    return TrainOutput(policy=greedy, env_steps=env_steps, curve=curve, metrics=metrics)
+
+
+def load_policy(checkpoint_dir: Path) -> ILPOPolicy:
+    """The greedy ILPO policy saved in a run's checkpoint."""
+    path = Path(checkpoint_dir) / STATE_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no ILPO checkpoint")
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    info = state["policy"]
+    policy = ILPOPolicy(space_from_dict(info["observation_space"]), gym.spaces.Discrete(info["num_actions"]),
+                        n_latent=info["n_latent"], hidden=info["hidden"], conv_channels=info["conv_channels"])
+    modules = state["learner"]["modules"]
+    policy.lpn.load_state_dict(modules["lpn"])
+    policy.arn.load_state_dict(modules["arn"])
+    return policy
+
+
+ALGORITHM = AlgorithmSpec(
+    name="ilpo",
+    config_cls=ILPOConfig,
+    train=train,
+    load_policy=load_policy,
+    observation_only=True,
+    description="Imitating Latent Policies from Observation: a latent policy and forward model "
+                "learned offline, latent actions remapped to real ones with a few interactions.",
+)

@@ -1,0 +1,1 @@
+"""Maximum Entropy IRL (Ziebart et al. 2008)."""

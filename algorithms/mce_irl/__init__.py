@@ -1,0 +1,1 @@
+"""Maximum Causal Entropy IRL (Ziebart et al. 2010)."""

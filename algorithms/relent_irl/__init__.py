@@ -1,0 +1,1 @@
+"""Relative Entropy IRL (Boularias, Kober and Peters 2011)."""

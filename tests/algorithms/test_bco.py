@@ -1,0 +1,186 @@
+"""BCO / BCO(alpha): losses, budget accounting, Ray placement, checkpoint/resume, learning."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from lfo_ray.algorithms.bco import algorithm as bco_algorithm
+from lfo_ray.algorithms.bco.config import BCOConfig, interaction_schedule
+from lfo_ray.algorithms.bco.losses import behavioural_cloning_loss, infer_actions, inverse_dynamics_loss
+from lfo_ray.algorithms.bco.networks import BCOPolicy, InverseDynamicsNet, VectorEncoder
+from lfo_ray.collect import EpisodeCollector
+from lfo_ray.data import DatasetMetadata, ObsDataset, space_to_dict, write_dataset
+from lfo_ray.envs import make_vector_env
+from lfo_ray.experiment import evaluate_run, train_run
+
+from tests.conftest import DEMOS
+
+CARTPOLE = "CartPole-v1"
+FAST = {"inverse_updates": 20, "policy_updates": 20, "batch_size": 32, "eval_episodes": 1,
+        "inverse_hidden": (16,), "policy_hidden": (16,)}
+
+
+class BalancingPolicy:
+    """A PD rule that holds CartPole up for all 500 steps: the demonstrator of these tests."""
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return (obs[:, 2] + 0.5 * obs[:, 3] + 0.05 * obs[:, 0] + 0.1 * obs[:, 1] > 0).astype(np.int64)
+
+
+
+@pytest.fixture(scope="module")
+def cartpole_demos(tmp_path_factory) -> Path:
+    env = make_vector_env(CARTPOLE, 4)
+    episodes = EpisodeCollector(env, BalancingPolicy(), seed=0).collect(4)
+    metadata = DatasetMetadata(env_id=CARTPOLE, observation_space=space_to_dict(env.single_observation_space),
+                               action_space=space_to_dict(env.single_action_space), source="test:pd-rule")
+    return write_dataset(ObsDataset.from_episodes(episodes, metadata),
+                         tmp_path_factory.mktemp("bco") / "cartpole.parquet")
+
+
+# --- losses and label inference ------------------------------------------------------------------
+
+def test_inverse_dynamics_loss_is_the_cross_entropy_of_the_actions_taken():
+    logits = torch.tensor([[0.0, math.log(3.0)], [math.log(4.0), 0.0]])
+    actions = torch.tensor([1, 1])
+    # p(1 | row 0) = 3/4, p(1 | row 1) = 1/5; only row 0's argmax is the action taken.
+    loss, metrics = inverse_dynamics_loss(logits, actions)
+    assert loss.item() == pytest.approx((-math.log(0.75) - math.log(0.2)) / 2, abs=1e-6)
+    assert metrics["inverse_accuracy"] == pytest.approx(0.5)
+
+
+def test_label_inference_picks_the_most_likely_action():
+    logits = torch.tensor([[0.1, 2.0, -1.0], [3.0, 0.0, 0.0], [0.0, 0.0, 5.0]])
+    assert infer_actions(logits).tolist() == [1, 0, 2]
+
+
+def test_behavioural_cloning_loss_on_uniform_logits_is_log_num_actions():
+    loss, metrics = behavioural_cloning_loss(torch.zeros(3, 2), torch.tensor([0, 1, 1]))
+    assert loss.item() == pytest.approx(math.log(2))
+    assert metrics["policy_entropy"] == pytest.approx(math.log(2))
+
+
+# --- budget split and networks -------------------------------------------------------------------
+
+def test_interaction_schedule_spends_the_budget_exactly():
+    assert interaction_schedule(1000, 0.0, 0) == (1000,)
+    assert interaction_schedule(1000, 1.0, 9) == (100,) * 10
+    assert interaction_schedule(1000, 0.5, 3) == (400, 200, 200, 200)
+    assert interaction_schedule(1000, 1.0, 6) == (143,) * 6 + (142,)
+    with pytest.raises(ValueError, match="at least one"):
+        interaction_schedule(3, 1.0, 5)
+    with pytest.raises(ValueError, match="plain BCO"):
+        BCOConfig(alpha=0.0, iterations=3)
+
+
+def test_vector_pair_encoder_standardises_state_and_change():
+    encoder = VectorEncoder(gym.spaces.Box(-1, 1, (2,)), pair=True)
+    obs = torch.tensor([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+    next_obs = obs + torch.tensor([[0.001, 0.0], [-0.001, 0.0], [0.001, 0.0]])
+    encoder.fit(obs, next_obs)
+    features = encoder(obs, next_obs)
+    # The tiny change in the first coordinate becomes a unit-scale feature; the constant one stays finite.
+    assert features.shape == (3, 4)
+    assert torch.allclose(features[:, :3].std(dim=0), torch.ones(3))
+    assert torch.isfinite(features).all()
+
+
+def test_image_observations_go_through_the_conv_encoder():
+    space = gym.spaces.Box(0, 255, (12, 12, 3), np.uint8)
+    net = InverseDynamicsNet(space, 4, (8,), (4, 8))
+    images = torch.randint(0, 256, (5, 12, 12, 3), dtype=torch.uint8)
+    assert net(images, images).shape == (5, 4)
+    actions = gym.spaces.Discrete(4, seed=0)
+    policy = BCOPolicy(space, actions, (8,), (4, 8), greedy=True)
+    policy.set_weights({k: v.numpy() for k, v in policy.net.state_dict().items()})
+    assert policy.act(images.numpy()).shape == (5,)
+
+
+def test_acting_policy_is_random_until_weights_arrive_then_samples_them():
+    space = gym.spaces.Box(-1, 1, (3,))
+    policy = BCOPolicy(space, gym.spaces.Discrete(3, seed=1), (8,))
+    obs = np.zeros((3000, 3), np.float32)
+    assert np.bincount(policy.act(obs), minlength=3).min() > 900
+    state = {k: v.numpy().copy() for k, v in policy.net.state_dict().items()}
+    last = max(k for k in state if k.startswith("head.") and k.endswith(".bias"))
+    state[last.replace("bias", "weight")][:] = 0.0
+    state[last][:] = [0.0, 0.0, math.log(8.0)]  # pi = (0.1, 0.1, 0.8) everywhere
+    policy.set_weights(state)
+    counts = np.bincount(policy.act(obs), minlength=3) / len(obs)
+    assert counts == pytest.approx([0.1, 0.1, 0.8], abs=0.03)
+
+
+# --- training runs -------------------------------------------------------------------------------
+
+def _replay_added(out: Path) -> int:
+    return torch.load(out / "checkpoint" / "state.pt", weights_only=False)["replay"]["added"]
+
+
+def test_budget_is_spent_exactly_in_process(cartpole_demos, tmp_path):
+    overrides = dict(FAST, budget=157, alpha=0.5, iterations=3, num_workers=2)
+    result = train_run("bco", CARTPOLE, cartpole_demos, 0, tmp_path, overrides=overrides,
+                       placement="local", eval_episodes=2, progress=False)
+    schedule = interaction_schedule(157, 0.5, 3)
+    assert result["env_steps"] == 157 == sum(schedule)
+    assert [step for step, _ in result["curve"]] == np.cumsum(schedule).tolist()
+    assert _replay_added(tmp_path) == 157
+
+
+@pytest.mark.ray
+def test_ray_run_places_components_and_spends_the_budget(ray_session, cartpole_demos, tmp_path):
+    overrides = dict(FAST, budget=60, alpha=1.0, iterations=1)
+    result = train_run("bco", CARTPOLE, cartpole_demos, 1, tmp_path, overrides=overrides,
+                       placement="ray", eval_episodes=2, progress=False)
+    assert result["env_steps"] == 60 and result["placement"] == "ray"
+    assert _replay_added(tmp_path) == 60
+
+
+class Crash(Exception):
+    pass
+
+
+def test_resume_continues_the_counters(cartpole_demos, tmp_path, monkeypatch):
+    overrides = dict(FAST, budget=90, alpha=1.0, iterations=2)
+    real_save, saves = bco_algorithm.save_checkpoint, []
+
+    def crash_after_first_phase(directory, state):
+        real_save(directory, state)
+        saves.append(state["phase"])
+        raise Crash
+
+    monkeypatch.setattr(bco_algorithm, "save_checkpoint", crash_after_first_phase)
+    with pytest.raises(Crash):
+        train_run("bco", CARTPOLE, cartpole_demos, 0, tmp_path, overrides=overrides, placement="local",
+                  progress=False)
+    monkeypatch.setattr(bco_algorithm, "save_checkpoint", real_save)
+    first = torch.load(tmp_path / "checkpoint" / "state.pt", weights_only=False)
+    assert (saves, first["env_steps"], first["learner"]["updates"]) == ([1], 30, 40)
+
+    result = train_run("bco", CARTPOLE, cartpole_demos, 0, tmp_path, overrides=overrides, placement="local",
+                       resume=True, progress=False)
+    final = torch.load(tmp_path / "checkpoint" / "state.pt", weights_only=False)
+    assert result["env_steps"] == 90 and [s for s, _ in result["curve"]] == [30, 60, 90]
+    assert final["learner"]["updates"] == 3 * 40 and final["replay"]["added"] == 90
+    assert evaluate_run(tmp_path, episodes=2)["episodes"] == 2  # `lfo evaluate` loads the policy
+
+    with pytest.raises(ValueError, match="schedule"):
+        train_run("bco", CARTPOLE, cartpole_demos, 0, tmp_path, overrides=dict(overrides, budget=120),
+                  placement="local", resume=True, progress=False)
+
+
+@pytest.mark.learning
+def test_bco_imitates_cartpole_from_1000_interactions(cartpole_demos, tmp_path):
+    shipped = DEMOS / f"{CARTPOLE}.parquet"
+    demos = shipped if shipped.exists() else cartpole_demos
+    overrides = {"budget": 1000, "alpha": 1.0, "iterations": 1, "inverse_updates": 500,
+                 "policy_updates": 500, "eval_episodes": 0}
+    result = train_run("bco", CARTPOLE, demos, 0, tmp_path, overrides=overrides, placement="local",
+                       eval_episodes=10, progress=False)
+    assert result["env_steps"] == 1000
+    assert result["return_mean"] >= 450
