@@ -40,3 +40,9 @@ register("gail", "lfo_ray.algorithms.adversarial.gail")
 register("gaifo", "lfo_ray.algorithms.adversarial.gaifo")
 register("bco", "lfo_ray.algorithms.bco")
 register("ilpo", "lfo_ray.algorithms.ilpo")
+# Learned-reward ILfO with the project's PPO on vector observations (issue 4); `gail`/`gaifo`
+# above are the adversarial core that also handles GridWorld's discrete states.
+register("gail_ppo", "lfo_ray.algorithms.learned_reward.gail")
+register("gaifo_ppo", "lfo_ray.algorithms.learned_reward.gaifo")
+register("imrl", "lfo_ray.algorithms.learned_reward.imrl")
+register("pmi_il", "lfo_ray.algorithms.learned_reward.pmi_il")

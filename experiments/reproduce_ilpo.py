@@ -124,7 +124,11 @@ def table(groups: dict, randoms: dict[str, float], command: str, wall_s: float) 
         "# ILPO vs BCO, 1,000 environment interactions",
         "",
         f"Command: `{command}`  ",
-        f"Wall time: {wall_s / 60:.1f} min (runs already on disk are reused, not re-timed).",
+        f"Wall time of this invocation: {wall_s / 60:.1f} min (runs already on disk are reused, not "
+        f"re-timed). Sum of the runs' own wall times: "
+        + ", ".join(f"{algo} {sum(r['wall_s'] for (a, _, _), g in groups.items() if a == algo for r in g['results']) / 60:.0f} min"
+                    for algo in sorted({key[0] for key in groups}))
+        + " (one torch thread per run).",
         "",
         "Final return: 20 greedy evaluation episodes after training, mean over seeds ± 95% "
         "confidence interval (Student t). Raw %: mean final return / demonstrations' mean return "

@@ -7,6 +7,8 @@ Ray round trip feeds many gradient steps.
 
 from __future__ import annotations
 
+import warnings
+
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,10 @@ def to_numpy_state(module: torch.nn.Module) -> dict[str, np.ndarray]:
 
 
 def load_numpy_state(module: torch.nn.Module, state: dict[str, np.ndarray]) -> None:
-    module.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    # load_state_dict copies, so read-only arrays from the object store can be wrapped as they are.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        module.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
 
 
 class TorchLearner:
@@ -58,6 +63,9 @@ class TorchLearner:
         return {name: float(np.mean(values)) for name, values in metrics.items()}
 
     def tensor(self, array: np.ndarray, dtype: torch.dtype | None = torch.float32) -> torch.Tensor:
+        if isinstance(array, np.ndarray) and not array.flags.writeable:
+            # Batches from the object store are read-only views; torch needs its own memory.
+            array = array.copy()
         return torch.as_tensor(array, dtype=dtype, device=self.device)
 
     def get_weights(self, names: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:

@@ -147,7 +147,8 @@ def test_sweep_is_interrupted_then_resumed(tmp_path, session_address):
     """A 2-trial `lfo sweep`, stopped by Ctrl-C after its first trial, finished by the same command."""
     start = time.perf_counter()
     space = tmp_path / "space.json"
-    space.write_text(json.dumps({"train_steps": {"grid": [20, 30]}, "lr": {"loguniform": [1e-3, 1e-2]}}))
+    # The second trial trains long enough (seconds) for Ctrl-C to land while it runs.
+    space.write_text(json.dumps({"train_steps": {"grid": [20, 5_000]}, "lr": {"loguniform": [1e-3, 1e-2]}}))
     out = tmp_path / "sweep"
     process = subprocess.Popen([sys.executable, "-m", "lfo_ray.cli", *_sweep_args(out, space, session_address)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -176,7 +177,7 @@ def test_sweep_is_interrupted_then_resumed(tmp_path, session_address):
     assert "best: return" in resumed.stdout
     best = json.loads((out / BEST_FILE).read_text())
     assert len(best["trials"]) == 2 and all(t["finished"] for t in best["trials"])
-    assert sorted(t["config"]["train_steps"] for t in best["trials"]) == [20, 30]
+    assert sorted(t["config"]["train_steps"] for t in best["trials"]) == [20, 5_000]
     assert best["result"]["return_mean"] == max(t["return_mean"] for t in best["trials"])
     assert (first_trial / "checkpoint_000000" / "result.json").read_text() == first_result, "trial ran again"
     # best_checkpoint/ is the best trial's run directory: `lfo evaluate` reads it.

@@ -70,6 +70,8 @@ class Normalizer(nn.Module):
         self.scale.copy_(obs.std(0).clamp_min(1e-3))
 
     def forward(self, obs: np.ndarray | torch.Tensor) -> torch.Tensor:
+        if isinstance(obs, np.ndarray) and not obs.flags.writeable:
+            obs = obs.copy()  # a read-only view from the object store; torch needs its own memory
         x = torch.as_tensor(obs, device=self.shift.device).float()
         return (x - self.shift) / self.scale
 

@@ -1,0 +1,153 @@
+"""Learned-reward imitation: a reward model learned from demonstrations, optimised by one PPO loop.
+
+    reward  = RewardLearner(GAIL | GAIfO | IMRL | PMI-IL model, expert data streamed from Parquet)
+    policy  = PolicyLearner(PPO actor-critic)
+    workers = SegmentGroup(vectorised envs, numpy policy)        replay = ReplayBuffer(agent transitions)
+    reward.pretrain()                                   # IMRL / PMI-IL learn from the expert alone
+    repeat until total_env_steps (or stop_return):
+        segments = workers sample T steps in parallel; their transitions also go to the replay
+        rewards  = reward.score(segments)               # reward model as of the previous iteration
+        weights  = policy.update(rewards, segments)     # reward normalisation, GAE, PPO epochs
+        reward.train(replay, reward_steps)              # concurrent with the PPO update on Ray
+        workers get weights with their next call
+
+Nothing crosses the driver but weights and metrics: segments and rewards go from actor to actor as
+object references. The true environment reward is never used for learning: it fills the learning
+curve (returns of finished training episodes) and `stop_return`; the final score is train_run's
+evaluation of the deployed policy.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from lfo_ray import metrics as tags
+from lfo_ray.algorithms.learned_reward.config import LearnedRewardConfig
+from lfo_ray.algorithms.learned_reward.learners import PolicyLearner, RewardLearner
+from lfo_ray.algorithms.learned_reward.networks import NumpyPolicy
+from lfo_ray.algorithms.learned_reward.segments import SegmentGroup
+from lfo_ray.data.parquet import atomic_write
+from lfo_ray.experiment import RunContext, TrainOutput
+from lfo_ray.metrics import Progress
+from lfo_ray.placement import Done, gpus_available, kill_all, resolve
+from lfo_ray.replay import ReplayBuffer
+
+POLICY_FILE = "policy.npz"
+POLICY_INFO = "policy.json"
+REWARD_FILE = "reward_model.pt"
+
+
+def env_dims(ctx: RunContext) -> tuple[int, int]:
+    env = ctx.make_env(1)
+    try:
+        obs_space, action_space = env.single_observation_space, env.single_action_space
+    finally:
+        env.close()
+    if not isinstance(action_space, gym.spaces.Discrete) or not isinstance(obs_space, gym.spaces.Box):
+        raise ValueError(f"{ctx.env_id}: learned-reward algorithms need Box observations and Discrete actions, "
+                         f"got {obs_space} and {action_space}")
+    return int(np.prod(obs_space.shape)), int(action_space.n)
+
+
+def _arg(future: Any) -> Any:
+    """A future as an argument to another component: Ray resolves object refs itself, actor to actor."""
+    return future.value if isinstance(future, Done) else future
+
+
+def save_policy(directory: Path, weights: dict[str, np.ndarray], greedy: bool) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write(directory / POLICY_FILE, lambda tmp: np.savez(open(tmp, "wb"), **weights))
+    atomic_write(directory / POLICY_INFO, lambda tmp: Path(tmp).write_text(json.dumps({"greedy": greedy})))
+
+
+def load_policy(checkpoint_dir: Path) -> NumpyPolicy:
+    """The deployed policy (greedy unless the config said otherwise)."""
+    directory = Path(checkpoint_dir)
+    if not (directory / POLICY_FILE).exists():
+        raise FileNotFoundError(f"{directory / POLICY_FILE}: no learned-reward policy saved")
+    info = json.loads((directory / POLICY_INFO).read_text())
+    with np.load(directory / POLICY_FILE) as data:
+        weights = {name: data[name] for name in data.files}
+    policy = NumpyPolicy(greedy=bool(info["greedy"]), seed=0)
+    policy.set_weights(weights)
+    return policy
+
+
+def train(config: LearnedRewardConfig, ctx: RunContext) -> TrainOutput:
+    if ctx.resume:
+        raise ValueError("learned-reward algorithms do not support resume yet")
+    if ctx.demos_path is None:
+        raise ValueError("learned-reward algorithms stream the demonstrations: RunContext.demos_path is needed")
+    if config.uses_actions and not ctx.demos.has_actions:
+        raise ValueError("reward_model='gail' needs demonstrations with actions; use 'gaifo' for observation-only data")
+    obs_dim, num_actions = env_dims(ctx)
+    placement = ctx.placement
+    placement.start()
+    gpus = 0.5 if placement.on_ray and gpus_available() >= 1 else 0
+    reward = placement.place(RewardLearner, config, ctx.env_id, obs_dim, num_actions, str(ctx.demos_path),
+                             ctx.seed, num_cpus=0.25, num_gpus=gpus)
+    policy = placement.place(PolicyLearner, config, obs_dim, num_actions, ctx.seed, num_cpus=0.25, num_gpus=gpus)
+    replay = placement.place(ReplayBuffer, config.replay_capacity, ctx.seed, num_cpus=0.1)
+    group = SegmentGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, config.envs_per_worker,
+                         ctx.seed, NumpyPolicy)
+    progress = Progress(config.total_env_steps, config.reward_model, disable=not ctx.progress)
+    writer, curve, recent = ctx.writer, [], deque(maxlen=config.stop_window)
+    env_steps, iteration, start = 0, 0, time.perf_counter()
+    metrics: dict[str, Any] = {}
+    try:
+        group.publish(resolve(policy.call("acting_weights")))
+        pretrain_metrics = resolve(reward.call("pretrain", config.pretrain_steps))
+        pending_reward = None
+        while env_steps < config.total_env_steps:
+            segments = group.sample_segments(config.rollout_steps, replay)
+            rewards = reward.call("score", *map(_arg, segments))
+            update = policy.call("update", _arg(rewards), *map(_arg, segments))
+            reward_train = reward.call("train", replay, config.reward_steps)
+            weights, ppo_metrics = resolve(update)
+            group.publish(weights)
+            if pending_reward is not None:       # the previous iteration's reward training: done by now
+                metrics.update(resolve(pending_reward))
+            pending_reward = reward_train
+            iteration += 1
+            env_steps += ppo_metrics.pop("env_steps")
+            returns = ppo_metrics.pop("episode_returns")
+            metrics.update(ppo_metrics)
+            recent.extend(returns)
+            elapsed = time.perf_counter() - start
+            if returns:
+                curve.append((env_steps, float(np.mean(returns))))
+                ctx.report(env_steps, curve[-1][1])
+                writer.add_scalar(tags.EPISODIC_RETURN, curve[-1][1], env_steps)
+            writer.add_scalar(tags.SPS, env_steps / elapsed, env_steps)
+            for name, value in metrics.items():
+                writer.add_scalar(tags.loss_tag(name), value, env_steps)
+            progress.update(env_steps - progress.done,
+                            **({"return": float(np.mean(recent))} if recent else {}))
+            if (config.stop_return is not None and len(recent) == recent.maxlen
+                    and np.mean(recent) >= config.stop_return):
+                break
+        if pending_reward is not None:
+            metrics.update(resolve(pending_reward))
+        train_s = time.perf_counter() - start
+        ranking = resolve(reward.call("ranking_metric"))
+        reward_state = resolve(reward.call("state_dict"))
+        save_policy(ctx.checkpoint_dir, weights, config.greedy)
+        atomic_write(ctx.checkpoint_dir / REWARD_FILE, lambda tmp: torch.save(reward_state["modules"], tmp))
+    finally:
+        progress.close()
+        group.close()
+        kill_all([reward, policy, replay])
+    summary = {"iterations": iteration, "train_loop_s": train_s, "ranking_eq20": ranking,
+               "recent_train_return": float(np.mean(recent)) if recent else float("nan"),
+               "stopped_early": env_steps < config.total_env_steps,
+               **{f"pretrain_{k}": v for k, v in pretrain_metrics.items()},
+               **{f"final_{k}": v for k, v in metrics.items()}}
+    return TrainOutput(policy=load_policy(ctx.checkpoint_dir), env_steps=env_steps, curve=curve, metrics=summary)

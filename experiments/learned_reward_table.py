@@ -1,0 +1,133 @@
+"""The learned-reward table: GAIL, GAIfO, IMRL and PMI-IL on CartPole, Acrobot and MountainCar.
+
+    python experiments/learned_reward_table.py [--envs CartPole-v1 ...] [--methods gaifo_ppo pmi_il ...]
+        [--seeds 0 1 2 3 4] [--placement local|ray]
+
+Each (env, method, seed) trains from the shipped demonstrations lfo_ray/demos/<env>.parquet for the
+env's fixed budget (no early stopping) and is scored by train_run's greedy evaluation on the true
+reward (20 episodes). Prints, and writes to experiments/results/learned_reward_table.{json,md}, one row
+per (env, method): mean over seeds with its 95% Student-t confidence interval, the per-seed means, env
+steps per run, mean wall seconds per run, and the eq. 20 ranking metric of the learned reward on
+held-out expert episodes. Rows from earlier invocations are kept unless re-run, so the table can be
+filled one environment at a time. The talk's anchors (expert / BCO / GAIL / PMI-IL) are printed along.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "experiments" / "results"
+METHODS = ("gail_ppo", "gaifo_ppo", "imrl", "pmi_il")
+ANCHORS = {"CartPole-v1": (500.0, 471.5, 500.0, 500.0), "Acrobot-v1": (-77.4, -95.1, -78.9, -79.3),
+           "MountainCar-v0": (-98.3, -123.1, -99.9, -98.6)}
+TARGETS = {"CartPole-v1": 500.0, "Acrobot-v1": -80.0, "MountainCar-v0": -100.0}
+
+# Per environment: the PPO budget and the reward's sign. CartPole's termination is failure, so every
+# reward is made positive (GAIfO/GAIL: -log(1 - D); IMRL: 1 - tanh; PMI-IL: log softmax + log 256, the
+# InfoNCE PMI estimate); Acrobot's and MountainCar's termination is the goal, so rewards stay <= 0
+# (log D; -tanh; log softmax) and ending the episode early pays.
+ENVS = {
+    "CartPole-v1": {
+        "common": {"total_env_steps": 300_000, "ent_coef": 0.01, "gamma": 0.99},
+        "gail_ppo": {}, "gaifo_ppo": {}, "imrl": {"reward_offset": 1.0}, "pmi_il": {"reward_offset": math.log(256)},
+    },
+    "Acrobot-v1": {
+        "common": {"total_env_steps": 300_000, "ent_coef": 0.01, "gamma": 0.99, "gae_lambda": 0.95},
+        "gail_ppo": {"disc_reward": "neg_log"}, "gaifo_ppo": {"disc_reward": "neg_log"}, "imrl": {}, "pmi_il": {},
+    },
+    "MountainCar-v0": {
+        "common": {"total_env_steps": 150_000, "ent_coef": 0.01, "gamma": 0.99, "gae_lambda": 0.95},
+        "gail_ppo": {"disc_reward": "neg_log"}, "gaifo_ppo": {"disc_reward": "neg_log"}, "imrl": {}, "pmi_il": {},
+    },
+}
+# Two-sided 95% Student-t quantiles by degrees of freedom (1..10), then the normal value.
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+
+
+def confidence_interval(values: list[float]) -> float:
+    """Half-width of the 95% t interval of the mean (0 for a single value)."""
+    if len(values) < 2:
+        return 0.0
+    return T95.get(len(values) - 1, 1.96) * float(np.std(values, ddof=1)) / math.sqrt(len(values))
+
+
+def overrides_for(env: str, method: str) -> dict:
+    return {**ENVS[env]["common"], **ENVS[env][method]}
+
+
+def run(env: str, method: str, seed: int, placement: str) -> dict:
+    from lfo_ray.experiment import train_run
+
+    with tempfile.TemporaryDirectory() as out:
+        result = train_run(method, env, REPO / "lfo_ray" / "demos" / f"{env}.parquet", seed, out,
+                           overrides_for(env, method), eval_episodes=20, placement=placement, progress=False)
+    return {"return": result["return_mean"], "env_steps": result["env_steps"], "wall_s": result["train_s"],
+            "ranking_eq20": result["metrics"].get("ranking_eq20")}
+
+
+def summarise(env: str, method: str, runs: list[dict]) -> dict:
+    returns = [r["return"] for r in runs]
+    ranking = [r["ranking_eq20"] for r in runs if r["ranking_eq20"] is not None]
+    return {"env": env, "method": method, "seeds": len(runs), "mean": float(np.mean(returns)),
+            "ci95": confidence_interval(returns), "per_seed": [round(r, 1) for r in returns],
+            "env_steps": int(np.mean([r["env_steps"] for r in runs])),
+            "wall_s": float(np.mean([r["wall_s"] for r in runs])),
+            "ranking_eq20": float(np.mean(ranking)) if ranking else None,
+            "target": TARGETS[env], "overrides": overrides_for(env, method)}
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| env | method | return (mean ± 95% CI) | seeds | per seed | env steps/run | wall s/run | "
+             "eq. 20 ranking | target | talk: expert / BCO / GAIL / PMI-IL |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ranking = "-" if r["ranking_eq20"] is None else f"{r['ranking_eq20']:.3f}"
+        anchors = " / ".join(f"{a:g}" for a in ANCHORS[r["env"]])
+        lines.append(f"| {r['env']} | {r['method']} | {r['mean']:.1f} ± {r['ci95']:.1f} | {r['seeds']} | "
+                     f"{', '.join(f'{v:g}' for v in r['per_seed'])} | {r['env_steps']} | {r['wall_s']:.0f} | "
+                     f"{ranking} | {r['target']:g} | {anchors} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--envs", nargs="+", default=list(ENVS), choices=list(ENVS))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--placement", default="local", choices=["local", "ray"])
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    path = RESULTS / "learned_reward_table.json"
+    table = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    rows = {(r["env"], r["method"]): r for r in table["rows"]}
+    for env in args.envs:
+        for method in args.methods:
+            runs = []
+            for seed in args.seeds:
+                runs.append(run(env, method, seed, args.placement))
+                print(f"{env} {method} seed {seed}: return {runs[-1]['return']:.1f}, {runs[-1]['env_steps']} steps, "
+                      f"{runs[-1]['wall_s']:.0f} s", flush=True)
+            rows[(env, method)] = dict(summarise(env, method, runs), placement=args.placement,
+                                       load=os.getloadavg()[0], when=time.strftime("%Y-%m-%d %H:%M:%S"),
+                                       command=" ".join(["python"] + sys.argv))
+            print(markdown([rows[(env, method)]]).splitlines()[-1], flush=True)
+    ordered = [rows[k] for k in sorted(rows, key=lambda k: (list(ENVS).index(k[0]), METHODS.index(k[1])))]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"rows": ordered}, indent=2))
+    (RESULTS / "learned_reward_table.md").write_text(markdown(ordered) + "\n")
+    print("\n" + markdown(ordered))
+
+
+if __name__ == "__main__":
+    main()
