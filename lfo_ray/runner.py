@@ -24,6 +24,9 @@ class RolloutGroup:
     retried, and the (version, ref) weights passed with every call bring it up to date.
     """
 
+    worker_cls: type = RolloutWorker
+    """What each worker is; a subclass of RolloutWorker adds sampling methods."""
+
     def __init__(self, placement: Placement, env_id: str, env_kwargs: dict[str, Any],
                  num_workers: int, envs_per_worker: int, seed: int,
                  policy_factory: Callable, num_cpus: float = 0.5) -> None:
@@ -31,7 +34,7 @@ class RolloutGroup:
             raise ValueError(f"num_workers must be >= 1, got {num_workers}")
         self.placement = placement
         self.workers: list[Handle] = [
-            placement.place(RolloutWorker, env_id, env_kwargs, envs_per_worker, seed * 1000 + k,
+            placement.place(self.worker_cls, env_id, env_kwargs, envs_per_worker, seed * 1000 + k,
                             policy_factory, num_cpus=num_cpus, restartable=True)
             for k in range(num_workers)
         ]

@@ -13,7 +13,6 @@ The true environment reward is never used for learning; it only fills the learni
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -32,7 +31,6 @@ from lfo_ray.algorithms.bc.networks import (
     CategoricalPolicyNet,
     NetworkPolicy,
     as_input,
-    load_network_policy,
     mlp,
     save_network_policy,
 )
@@ -197,7 +195,3 @@ def train(config: AdversarialConfig, ctx: RunContext) -> TrainOutput:
     atomic_write(ctx.checkpoint_dir / DISCRIMINATOR_WEIGHTS, lambda tmp: torch.save(disc_state, tmp))
     metrics = {"final_train_return": curve[-1][1] if curve else float("nan")}
     return TrainOutput(policy=deployed, env_steps=env_steps, curve=curve, metrics=metrics)
-
-
-def load_policy(checkpoint_dir: Path) -> NetworkPolicy:
-    return load_network_policy(checkpoint_dir)

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -87,15 +86,11 @@ def train(config: BCConfig, ctx: RunContext) -> TrainOutput:
     return TrainOutput(policy=policy, env_steps=0, metrics={"final_" + k: v for k, v in metrics.items()})
 
 
-def load_policy(checkpoint_dir: Path) -> NetworkPolicy:
-    return load_network_policy(checkpoint_dir)
-
-
 ALGORITHM = AlgorithmSpec(
     name="bc",
     config_cls=BCConfig,
     train=train,
-    load_policy=load_policy,
+    load_policy=load_network_policy,
     observation_only=False,
     description="Behavioural cloning: maximum likelihood of the demonstrated actions.",
 )

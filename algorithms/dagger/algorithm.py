@@ -12,7 +12,6 @@ iteration on the run's own dynamics).
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
@@ -80,15 +79,11 @@ def train(config: DAggerConfig, ctx: RunContext) -> TrainOutput:
     return TrainOutput(policy=policy, env_steps=env_steps, curve=curve, metrics=metrics)
 
 
-def load_policy(checkpoint_dir: Path) -> NetworkPolicy:
-    return load_network_policy(checkpoint_dir)
-
-
 ALGORITHM = AlgorithmSpec(
     name="dagger",
     config_cls=DAggerConfig,
     train=train,
-    load_policy=load_policy,
+    load_policy=load_network_policy,
     observation_only=False,
     description="DAgger: behavioural cloning on states the learner visits, labelled by the expert.",
 )

@@ -211,7 +211,6 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
                           ctx.seed + 50_000, functools.partial(act, epsilon=0.0))
     weights = resolve(learner.call("get_weights"))
     group.publish(weights)
-    greedy.set_weights(weights)
 
     def evaluate() -> float:
         # Fixed start seeds, so the curve compares policies on the same episodes.
@@ -233,7 +232,6 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
             arn_metrics = resolve(learner.call("update_from", replay, num_updates, config.arn_batch_size))
         weights = resolve(learner.call("get_weights"))
         group.publish(weights)
-        greedy.set_weights(weights)
         for episode_return in stats.episode_returns:
             ctx.writer.add_scalar(EPISODIC_RETURN, episode_return, env_steps)
         for name, value in arn_metrics.items():
@@ -246,6 +244,8 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
         bar.update(stats.env_steps, eval=curve[-1][1])
         start = time.perf_counter()
     bar.close()
+    # The driver's copy is only the returned policy: loaded once, from the final weights.
+    greedy.set_weights(weights)
     arn_updates = resolve(learner.call("counters"))["arn_updates"]
     checkpoint()
     group.close()

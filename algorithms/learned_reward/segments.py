@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from lfo_ray.batch import SampleBatch
-from lfo_ray.placement import Handle, Placement, resolve
+from lfo_ray.placement import Handle, resolve
 from lfo_ray.rollout import RolloutWorker
 from lfo_ray.runner import RolloutGroup
 
@@ -104,17 +104,7 @@ class SegmentWorker(RolloutWorker):
 class SegmentGroup(RolloutGroup):
     """RolloutGroup's placement, weight publishing and merging, with SegmentWorkers."""
 
-    def __init__(self, placement: Placement, env_id: str, env_kwargs: dict[str, Any], num_workers: int,
-                 envs_per_worker: int, seed: int, policy_factory, num_cpus: float = 0.5) -> None:
-        if num_workers < 1:
-            raise ValueError(f"num_workers must be >= 1, got {num_workers}")
-        self.placement = placement
-        self.workers = [placement.place(SegmentWorker, env_id, env_kwargs, envs_per_worker, seed * 1000 + k,
-                                        policy_factory, num_cpus=num_cpus, restartable=True)
-                        for k in range(num_workers)]
-        self.version = 0
-        self.weights = None
-        self.env_steps = 0
+    worker_cls = SegmentWorker
 
     def sample_segments(self, num_steps: int, replay: Handle | None = None) -> list[Any]:
         """Futures of one segment per worker (num_steps vector steps each), sampled in parallel."""

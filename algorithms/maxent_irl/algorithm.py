@@ -15,7 +15,6 @@ Undiscounted with a finite horizon (the episode's 200 steps), the goal absorbing
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import torch
 
@@ -63,15 +62,11 @@ def train(config: MaxEntIRLConfig, ctx: RunContext) -> TrainOutput:
     return TrainOutput(policy=deployed, env_steps=0, metrics=irl_metrics(model, reward, deployed))
 
 
-def load_policy(checkpoint_dir: Path) -> TabularPolicy:
-    return load_table_policy(checkpoint_dir)
-
-
 ALGORITHM = AlgorithmSpec(
     name="maxent_irl",
     config_cls=MaxEntIRLConfig,
     train=train,
-    load_policy=load_policy,
+    load_policy=load_table_policy,
     observation_only=True,
     description="MaxEnt IRL (Ziebart 2008): exact backward/forward passes on the known model.",
 )

@@ -18,7 +18,6 @@ Soft value iteration is warm-started from the previous step's values and runs at
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import torch
 
@@ -70,15 +69,11 @@ def train(config: MCEIRLConfig, ctx: RunContext) -> TrainOutput:
     return TrainOutput(policy=deployed, env_steps=0, metrics=irl_metrics(model, reward, deployed))
 
 
-def load_policy(checkpoint_dir: Path) -> TabularPolicy:
-    return load_table_policy(checkpoint_dir)
-
-
 ALGORITHM = AlgorithmSpec(
     name="mce_irl",
     config_cls=MCEIRLConfig,
     train=train,
-    load_policy=load_policy,
+    load_policy=load_table_policy,
     observation_only=True,
     description="Maximum causal entropy IRL (Ziebart 2010): soft value iteration, exact visitation.",
 )

@@ -30,7 +30,6 @@ gradient itself stays model-free.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -250,15 +249,11 @@ def derive_policy(model: TabularModel, reward: torch.Tensor, config: RelEntIRLCo
     return soft_value_iteration(model, reward, config.plan_gamma).policy
 
 
-def load_policy(checkpoint_dir: Path) -> TabularPolicy:
-    return load_table_policy(checkpoint_dir)
-
-
 ALGORITHM = AlgorithmSpec(
     name="relent_irl",
     config_cls=RelEntIRLConfig,
     train=train,
-    load_policy=load_policy,
+    load_policy=load_table_policy,
     observation_only=True,
     description="Relative entropy IRL (Boularias 2011): model-free importance sampling, uniform baseline, start-conditioned.",
 )
