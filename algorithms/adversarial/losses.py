@@ -49,12 +49,15 @@ def ppo_loss(new_log_probs: torch.Tensor, old_log_probs: torch.Tensor, advantage
              vf_coef: float, ent_coef: float) -> tuple[torch.Tensor, dict[str, float]]:
     """Clipped surrogate + value regression - entropy bonus (advantages normalised here)."""
     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-    ratio = torch.exp(new_log_probs - old_log_probs)
+    log_ratio = new_log_probs - old_log_probs
+    ratio = torch.exp(log_ratio)
     policy_loss = torch.max(-advantages * ratio,
                             -advantages * torch.clamp(ratio, 1 - clip_coef, 1 + clip_coef)).mean()
     value_loss = 0.5 * ((new_values - returns) ** 2).mean()
     entropy_mean = entropy.mean()
     loss = policy_loss + vf_coef * value_loss - ent_coef * entropy_mean
     clip_fraction = ((ratio - 1.0).abs() > clip_coef).float().mean()
+    # Schulman's low-variance estimator of KL(old || new), for early stopping on the update's size.
+    approx_kl = ((ratio - 1.0) - log_ratio).mean()
     return loss, {"policy_loss": policy_loss.item(), "value_loss": value_loss.item(),
-                  "entropy": entropy_mean.item(), "clipfrac": clip_fraction.item()}
+                  "entropy": entropy_mean.item(), "clipfrac": clip_fraction.item(), "approx_kl": approx_kl.item()}

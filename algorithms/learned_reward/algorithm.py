@@ -10,6 +10,10 @@
         weights  = policy.update(rewards, segments)     # reward normalisation, GAE, PPO epochs
         reward.train(replay, reward_steps)              # concurrent with the PPO update on Ray
         workers get weights with their next call
+        every checkpoint_every iterations: learners, replay, counters -> checkpoint/state.pt
+
+`--resume` reloads that checkpoint and goes on to total_env_steps (a larger budget extends a run);
+the rollout workers start fresh episodes.
 
 Nothing crosses the driver but weights and metrics: segments and rewards go from actor to actor as
 object references. The true environment reward is never used for learning: it fills the learning
@@ -34,6 +38,7 @@ from lfo_ray.algorithms.learned_reward.config import LearnedRewardConfig
 from lfo_ray.algorithms.learned_reward.learners import PolicyLearner, RewardLearner
 from lfo_ray.algorithms.learned_reward.networks import NumpyPolicy
 from lfo_ray.algorithms.learned_reward.segments import SegmentGroup
+from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
 from lfo_ray.data.parquet import atomic_write
 from lfo_ray.experiment import RunContext, TrainOutput
 from lfo_ray.metrics import Progress
@@ -82,8 +87,6 @@ def load_policy(checkpoint_dir: Path) -> NumpyPolicy:
 
 
 def train(config: LearnedRewardConfig, ctx: RunContext) -> TrainOutput:
-    if ctx.resume:
-        raise ValueError("learned-reward algorithms do not support resume yet")
     if ctx.demos_path is None:
         raise ValueError("learned-reward algorithms stream the demonstrations: RunContext.demos_path is needed")
     if config.uses_actions and not ctx.demos.has_actions:
@@ -102,10 +105,33 @@ def train(config: LearnedRewardConfig, ctx: RunContext) -> TrainOutput:
     writer, curve, recent = ctx.writer, [], deque(maxlen=config.stop_window)
     env_steps, iteration, start = 0, 0, time.perf_counter()
     metrics: dict[str, Any] = {}
+    pretrain_metrics: dict[str, float] = {}
+
+    def checkpoint() -> dict[str, Any]:
+        """Learners, replay and counters to checkpoint/state.pt (written then renamed)."""
+        state = {"reward_model": config.reward_model, "env_steps": env_steps, "iteration": iteration,
+                 "curve": curve, "recent": list(recent), "pretrain_metrics": pretrain_metrics,
+                 **dict(zip(("policy", "reward", "replay"), resolve(
+                     [policy.call("state_dict"), reward.call("state_dict"), replay.call("state_dict")])))}
+        save_checkpoint(ctx.checkpoint_dir, state)
+        return state
+
     try:
+        if ctx.resume:
+            state = load_checkpoint(ctx.checkpoint_dir)
+            if state.get("reward_model") != config.reward_model:
+                raise ValueError(f"{ctx.checkpoint_dir}: the checkpoint holds a {state.get('reward_model')!r} "
+                                 f"reward model, this run is {config.reward_model!r}")
+            resolve([policy.call("load_state_dict", state["policy"]), reward.call("load_state_dict", state["reward"]),
+                     replay.call("load_state_dict", state["replay"])])
+            env_steps, iteration = state["env_steps"], state["iteration"]
+            curve, pretrain_metrics = [tuple(p) for p in state["curve"]], state["pretrain_metrics"]
+            recent.extend(state["recent"])
+        else:
+            pretrain_metrics = resolve(reward.call("pretrain", config.pretrain_steps))
+        progress.update(env_steps)
         group.publish(resolve(policy.call("acting_weights")))
-        pretrain_metrics = resolve(reward.call("pretrain", config.pretrain_steps))
-        pending_reward = None
+        weights, pending_reward = None, None
         while env_steps < config.total_env_steps:
             segments = group.sample_segments(config.rollout_steps, replay)
             rewards = reward.call("score", *map(_arg, segments))
@@ -134,13 +160,19 @@ def train(config: LearnedRewardConfig, ctx: RunContext) -> TrainOutput:
             if (config.stop_return is not None and len(recent) == recent.maxlen
                     and np.mean(recent) >= config.stop_return):
                 break
+            if iteration % config.checkpoint_every == 0:
+                metrics.update(resolve(pending_reward))
+                pending_reward = None
+                checkpoint()
         if pending_reward is not None:
             metrics.update(resolve(pending_reward))
         train_s = time.perf_counter() - start
         ranking = resolve(reward.call("ranking_metric"))
-        reward_state = resolve(reward.call("state_dict"))
+        if weights is None:                     # resumed at or past the budget: the checkpoint's policy
+            weights = resolve(policy.call("acting_weights"))
         save_policy(ctx.checkpoint_dir, weights, config.greedy)
-        atomic_write(ctx.checkpoint_dir / REWARD_FILE, lambda tmp: torch.save(reward_state["modules"], tmp))
+        reward_modules = checkpoint()["reward"]["modules"]
+        atomic_write(ctx.checkpoint_dir / REWARD_FILE, lambda tmp: torch.save(reward_modules, tmp))
     finally:
         progress.close()
         group.close()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 REWARD_MODELS = ("gail", "gaifo", "imrl", "pmi_il")
 DISCRIMINATOR_REWARDS = ("gail", "neg_log", "logit")
+GAIFO_INPUTS = ("delta", "next_obs")
 IMRL_REWARDS = ("tanh", "gaussian")
 PMI_REWARDS = ("dot", "softmax")
 PMI_NEGATIVES = ("expert", "in_batch", "agent")
@@ -32,6 +33,9 @@ class LearnedRewardConfig:
     """Hidden widths of the discriminator."""
     disc_reward: str = "gail"
     """D = P(expert). "gail": -log(1 - D) >= 0; "neg_log": log D <= 0; "logit": log D - log(1 - D)."""
+    gaifo_input: str = "delta"
+    """GAIfO's second discriminator input: "delta": s' - s, normalised on its own (a step is ~1% of
+    the state's spread); "next_obs": s' normalised like s, as published. Both are functions of (s, s')."""
     disc_lr: float = 3e-4
     """Adam learning rate of the discriminator."""
     grad_penalty: float = 0.0
@@ -114,6 +118,9 @@ class LearnedRewardConfig:
     """Value loss coefficient."""
     max_grad_norm: float = 0.5
     """Gradient clipping of the PPO update."""
+    target_kl: float | None = None
+    """Stop an iteration's PPO epochs at the first minibatch whose approximate KL from the rollout
+    policy exceeds 1.5 * target_kl (SB3's rule); None: always run update_epochs."""
 
     # --- stopping, deployment ------------------------------------------------------------------
     stop_return: float | None = None
@@ -121,13 +128,16 @@ class LearnedRewardConfig:
     (benchmarks: time to a return). The true reward is never used for learning."""
     stop_window: int = 20
     """Training episodes averaged for `stop_return`."""
+    checkpoint_every: int = 100
+    """Iterations between checkpoints (learners, replay, counters) for --resume; one is always
+    written at the end."""
     greedy: bool = True
     """Deploy the argmax action instead of sampling the policy."""
     device: str | None = None
     """Torch device of the learners; None: CUDA when visible, else CPU."""
 
     def __post_init__(self) -> None:
-        choices = {"reward_model": REWARD_MODELS, "disc_reward": DISCRIMINATOR_REWARDS,
+        choices = {"reward_model": REWARD_MODELS, "disc_reward": DISCRIMINATOR_REWARDS, "gaifo_input": GAIFO_INPUTS,
                    "imrl_reward": IMRL_REWARDS, "pmi_reward": PMI_REWARDS, "negatives": PMI_NEGATIVES,
                    "reward_norm": REWARD_NORMS}
         for name, allowed in choices.items():
@@ -135,12 +145,14 @@ class LearnedRewardConfig:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         for name in ("total_env_steps", "num_workers", "envs_per_worker", "rollout_steps", "update_epochs",
                      "minibatch_size", "reward_batch_size", "replay_capacity", "embed_dim", "num_negatives",
-                     "stop_window"):
+                     "stop_window", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("reward_steps", "pretrain_steps", "grad_penalty", "ent_coef"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.target_kl is not None and self.target_kl <= 0:
+            raise ValueError(f"target_kl must be > 0 or None, got {self.target_kl}")
         if min(self.lr, self.disc_lr, self.model_lr, self.tower_lr, self.temperature, self.imrl_width) <= 0:
             raise ValueError("learning rates, temperature and imrl_width must be > 0")
         if not 0.0 <= self.label_smoothing < 0.5:

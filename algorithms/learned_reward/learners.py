@@ -110,6 +110,15 @@ class RewardLearner(_CopyingLearner):
         self.updates += steps
         return _mean(metrics)
 
+    def state_dict(self) -> dict[str, Any]:
+        return dict(super().state_dict(), generator=self.model.generator.get_state(),
+                    sampler_rng=self.sampler.rng.bit_generator.state)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.model.generator.set_state(state["generator"])
+        self.sampler.rng.bit_generator.state = state["sampler_rng"]
+
     @torch.no_grad()
     def score(self, *segments: Segment) -> list[np.ndarray]:
         """(T, B) float32 learned rewards (+ reward_offset) of each segment; 0 on autoreset rows."""
@@ -211,7 +220,8 @@ class PolicyLearner(_CopyingLearner):
             optimizer.param_groups[0]["lr"] = config.lr * max(0.0, 1.0 - self.env_steps / config.total_env_steps)
         n, size = len(obs_f), config.minibatch_size
         stats: list[dict[str, float]] = []
-        for _ in range(config.update_epochs):
+        stopped_at = config.update_epochs
+        for epoch in range(config.update_epochs):
             order = torch.as_tensor(self.rng.permutation(n), device=self.device)
             for begin in range(0, n, size):
                 index = order[begin:begin + size]
@@ -222,19 +232,32 @@ class PolicyLearner(_CopyingLearner):
                 loss, step_stats = ppo_loss(dist.log_prob(actions_f[index]), old_f[index], adv_f[index], new_values,
                                             targets_f[index], dist.entropy(), config.clip_coef, config.vf_coef,
                                             config.ent_coef)
+                if config.target_kl is not None and step_stats["approx_kl"] > 1.5 * config.target_kl:
+                    stopped_at = epoch
+                    break
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), config.max_grad_norm, foreach=True)
                 optimizer.step()
                 stats.append(step_stats)
+            if stopped_at < config.update_epochs:
+                break
         self.updates += len(stats)
         net.normalizer.update(obs_f)
         metrics: dict[str, Any] = _mean(stats)
+        metrics["ppo_epochs"] = stopped_at
         metrics["imitation_reward"] = float(reward[valid].mean())
         metrics["episode_returns"] = list(seg.episode_returns)
         metrics["env_steps"] = len(obs_f)
         return self.acting_weights(), metrics
 
     def state_dict(self) -> dict[str, Any]:
-        return dict(super().state_dict(), return_var=self.return_var,
-                    running_return=self.running_return, env_steps=self.env_steps)
+        running = None if self.running_return is None else self.running_return.cpu()
+        return dict(super().state_dict(), return_var=self.return_var, running_return=running,
+                    env_steps=self.env_steps, rng=self.rng.bit_generator.state)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.return_var, self.env_steps = state["return_var"], state["env_steps"]
+        self.running_return = None if state["running_return"] is None else state["running_return"].to(self.device)
+        self.rng.bit_generator.state = state["rng"]

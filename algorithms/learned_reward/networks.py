@@ -128,17 +128,41 @@ class NumpyPolicy:
 
 
 class PairDiscriminator(nn.Module):
-    """Logit (B,) of D(s, x) = P(expert), x = a (one-hot, GAIL) or s' (GAIfO), on one concatenated input."""
+    """Logit (B,) of D(s, x) = P(expert) on one concatenated input, x one of (`second`):
 
-    def __init__(self, obs_dim: int, second_dim: int, hidden: Sequence[int], normalize_second: bool) -> None:
+    - "one_hot": the action, one-hot (GAIL);
+    - "delta": s' - s under its own normaliser (GAIfO's default). Still a function of (s, s'), but a
+      CartPole step moves the state by ~1% of its spread, so on raw (s, s') the MLP mostly sees the
+      state marginal and rewards being where the expert was rather than moving as it did;
+    - "next_obs": s' under the state normaliser (GAIfO as published).
+    """
+
+    SECONDS = ("one_hot", "delta", "next_obs")
+
+    def __init__(self, obs_dim: int, second_dim: int, hidden: Sequence[int], second: str) -> None:
         super().__init__()
-        self.obs_dim, self.normalize_second = obs_dim, normalize_second
+        if second not in self.SECONDS:
+            raise ValueError(f"second must be one of {self.SECONDS}, got {second!r}")
+        self.obs_dim, self.second = obs_dim, second
         self.normalizer = Normalizer(obs_dim)
+        self.delta = Normalizer(obs_dim)
         self.net = tanh_mlp(obs_dim + second_dim, hidden, 1)
+
+    @torch.no_grad()
+    def fit(self, obs: torch.Tensor, next_obs: torch.Tensor) -> None:
+        """Normalisers from expert transitions."""
+        self.normalizer.fit(torch.cat([obs, next_obs]))
+        self.delta.fit(next_obs - obs, min_std=1e-6)
 
     def features(self, obs: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
         """The (B, obs_dim + second_dim) input the MLP sees (what the gradient penalty interpolates)."""
-        return torch.cat([self.normalizer(obs), self.normalizer(second) if self.normalize_second else second], -1)
+        if self.second == "delta":
+            x = self.delta(second - obs)
+        elif self.second == "next_obs":
+            x = self.normalizer(second)
+        else:
+            x = second
+        return torch.cat([self.normalizer(obs), x], -1)
 
     def head(self, features: torch.Tensor) -> torch.Tensor:
         return self.net(features).squeeze(-1)

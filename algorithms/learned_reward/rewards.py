@@ -102,8 +102,8 @@ class AdversarialReward(RewardModel):
         second_dim = num_actions if self.uses_actions else obs_dim
         torch.manual_seed(seed)
         module = PairDiscriminator(obs_dim, second_dim, config.disc_hidden,
-                                   normalize_second=not self.uses_actions).to(expert_pool.obs.device)
-        module.normalizer.fit(torch.cat([expert_pool.obs, expert_pool.next_obs]))
+                                   "one_hot" if self.uses_actions else config.gaifo_input).to(expert_pool.obs.device)
+        module.fit(expert_pool.obs, expert_pool.next_obs)
         super().__init__(module, config.disc_lr, expert_pool, seed)
         self.config = config
 

@@ -93,3 +93,18 @@ def test_adversarial_learns_gridworld(tmp_path, algo):
     reaches 4.3 (GAIL) and 5.3 (GAIfO); the full budget gives 9.3 and 9.4 (experiments/results)."""
     _, exact = train_and_score(algo, tmp_path, {"total_env_steps": 300_000})
     assert exact > 3.0, exact
+
+
+def test_ppo_loss_clipping_and_approx_kl_by_hand():
+    """Ratios 1.5 and 0.5 with advantages +1/-1 (normalised to +-1/sqrt 2) and clip 0.2: both terms
+    take the clipped side; approx_kl is the mean of (r - 1) - log r."""
+    from lfo_ray.algorithms.adversarial.losses import ppo_loss
+
+    old = torch.log(torch.tensor([0.4, 0.4]))
+    new = torch.log(torch.tensor([0.6, 0.2]))
+    loss, stats = ppo_loss(new, old, torch.tensor([1.0, -1.0]), torch.zeros(2), torch.zeros(2),
+                           torch.zeros(2), clip_coef=0.2, vf_coef=0.5, ent_coef=0.0)
+    a = 1 / math.sqrt(2)
+    assert stats["policy_loss"] == pytest.approx((-1.2 * a + 0.8 * a) / 2, rel=1e-5)
+    assert stats["approx_kl"] == pytest.approx(((0.5 - math.log(1.5)) + (-0.5 - math.log(0.5))) / 2, rel=1e-5)
+    assert stats["clipfrac"] == 1.0 and loss.item() == pytest.approx(stats["policy_loss"], rel=1e-5)
