@@ -8,7 +8,8 @@ env's fixed budget (no early stopping) and is scored by train_run's greedy evalu
 reward (20 episodes). Prints, and writes to experiments/results/learned_reward_table.{json,md}, one row
 per (env, method): mean over seeds with its 95% Student-t confidence interval, the per-seed means, env
 steps per run, mean wall seconds per run, and the eq. 20 ranking metric of the learned reward on
-held-out expert episodes. Rows from earlier invocations are kept unless re-run, so the table can be
+held-out expert episodes, next to our expert's return on the same evaluation episodes (its policy is
+not the talk's, and start states matter). Rows from earlier invocations are kept unless re-run, so the table can be
 filled one environment at a time. The talk's anchors (expert / BCO / GAIL / PMI-IL) are printed along.
 `--jobs N` runs N trainings side by side, each in its own process on one torch thread; wall seconds
 are then measured with N runs sharing the machine.
@@ -89,6 +90,18 @@ def run(env: str, method: str, seed: int, placement: str) -> dict:
             "ranking_eq20": result["metrics"].get("ranking_eq20")}
 
 
+def expert_on_eval_episodes(env: str, seeds: list[int]) -> float:
+    """The expert's mean return on exactly the evaluation episodes train_run gives these seeds
+    (seed + 10_000, 20 episodes): the anchors are absolute, and the start states matter."""
+    from lfo_ray.envs import make_vector_env
+    from lfo_ray.envs.experts import load_expert
+    from lfo_ray.rollout import evaluate_policy
+
+    expert = load_expert(env)
+    return float(np.mean([evaluate_policy(expert, make_vector_env(env, 20), 20, seed=seed + 10_000).mean()
+                          for seed in seeds]))
+
+
 def summarise(env: str, method: str, runs: list[dict]) -> dict:
     returns = [r["return"] for r in runs]
     ranking = [r["ranking_eq20"] for r in runs if r["ranking_eq20"] is not None]
@@ -102,14 +115,14 @@ def summarise(env: str, method: str, runs: list[dict]) -> dict:
 
 def markdown(rows: list[dict]) -> str:
     lines = ["| env | method | return (mean ± 95% CI) | seeds | per seed | env steps/run | wall s/run | "
-             "eq. 20 ranking | target | talk: expert / BCO / GAIL / PMI-IL |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "eq. 20 ranking | target | our expert, same episodes | talk: expert / BCO / GAIL / PMI-IL |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ranking = "-" if r["ranking_eq20"] is None else f"{r['ranking_eq20']:.3f}"
         anchors = " / ".join(f"{a:g}" for a in ANCHORS[r["env"]])
         lines.append(f"| {r['env']} | {r['method']} | {r['mean']:.1f} ± {r['ci95']:.1f} | {r['seeds']} | "
                      f"{', '.join(f'{v:g}' for v in r['per_seed'])} | {r['env_steps']} | {r['wall_s']:.0f} | "
-                     f"{ranking} | {r['target']:g} | {anchors} |")
+                     f"{ranking} | {r['target']:g} | {r['expert_same_episodes']:.1f} | {anchors} |")
     return "\n".join(lines)
 
 
@@ -137,7 +150,9 @@ def main(argv: list[str] | None = None) -> None:
                 runs.append(futures[(env, method, seed)].result())
                 print(f"{env} {method} seed {seed}: return {runs[-1]['return']:.1f}, {runs[-1]['env_steps']} steps, "
                       f"{runs[-1]['wall_s']:.0f} s", flush=True)
-            rows[(env, method)] = dict(summarise(env, method, runs), placement=args.placement, jobs=args.jobs,
+            rows[(env, method)] = dict(summarise(env, method, runs), seed_list=args.seeds,
+                                       expert_same_episodes=expert_on_eval_episodes(env, args.seeds),
+                                       placement=args.placement, jobs=args.jobs,
                                        load=os.getloadavg()[0], when=time.strftime("%Y-%m-%d %H:%M:%S"),
                                        command=" ".join(["python"] + sys.argv))
             print(markdown([rows[(env, method)]]).splitlines()[-1], flush=True)
