@@ -36,6 +36,7 @@ RESULTS = REPO / "experiments" / "results"
 METHODS = ("gail_ppo", "gaifo_ppo", "imrl", "pmi_il")
 ANCHORS = {"CartPole-v1": (500.0, 471.5, 500.0, 500.0), "Acrobot-v1": (-77.4, -95.1, -78.9, -79.3),
            "MountainCar-v0": (-98.3, -123.1, -99.9, -98.6)}
+EVAL_EPISODES = 20
 TARGETS = {"CartPole-v1": 500.0, "Acrobot-v1": -80.0, "MountainCar-v0": -100.0}
 
 # Per environment: the PPO budget and the reward's sign. CartPole's termination is failure, so every
@@ -88,20 +89,19 @@ def run(env: str, method: str, seed: int, placement: str) -> dict:
 
     with tempfile.TemporaryDirectory() as out:
         result = train_run(method, env, REPO / "lfo_ray" / "demos" / f"{env}.parquet", seed, out,
-                           overrides_for(env, method), eval_episodes=20, placement=placement, progress=False)
+                           overrides_for(env, method), eval_episodes=EVAL_EPISODES, placement=placement, progress=False)
     return {"return": result["return_mean"], "env_steps": result["env_steps"], "wall_s": result["train_s"],
             "ranking_eq20": result["metrics"].get("ranking_eq20")}
 
 
 def expert_on_eval_episodes(env: str, seeds: list[int]) -> float:
-    """The expert's mean return on exactly the evaluation episodes train_run gives these seeds
-    (seed + 10_000, 20 episodes): the anchors are absolute, and the start states matter."""
-    from lfo_ray.envs import make_vector_env
+    """The expert's mean return on exactly the evaluation episodes train_run gives these seeds:
+    the anchors are absolute, and the start states matter."""
     from lfo_ray.envs.experts import load_expert
-    from lfo_ray.rollout import evaluate_policy
+    from lfo_ray.experiment import EVAL_SEED_OFFSET, evaluate_episodes
 
     expert = load_expert(env)
-    return float(np.mean([evaluate_policy(expert, make_vector_env(env, 20), 20, seed=seed + 10_000).mean()
+    return float(np.mean([evaluate_episodes(expert, env, EVAL_EPISODES, seed + EVAL_SEED_OFFSET).mean()
                           for seed in seeds]))
 
 

@@ -173,10 +173,7 @@ def train_run(
                          resume, progress, reporter)
         output = spec.train(config, ctx)
         train_s = time.perf_counter() - start
-        returns = evaluate_policy(
-            output.policy, make_vector_env(env_id, min(eval_episodes, 32), **env_kwargs),
-            eval_episodes, seed=seed + 10_000,
-        )
+        returns = evaluate_episodes(output.policy, env_id, eval_episodes, seed + EVAL_SEED_OFFSET, env_kwargs)
         writer.add_scalar("eval/final_return_mean", float(returns.mean()), output.env_steps)
     result = {
         "algo": algo,
@@ -200,6 +197,17 @@ def train_run(
     return result
 
 
+EVAL_SEED_OFFSET = 10_000
+"""train_run scores a run of seed s on the evaluation episodes seeded s + EVAL_SEED_OFFSET."""
+
+
+def evaluate_episodes(policy: Policy, env_id: str, episodes: int, seed: int,
+                      env_kwargs: Mapping[str, Any] | None = None) -> np.ndarray:
+    """Returns of `episodes` seeded episodes of `policy` on the true reward (up to 32 envs at once)."""
+    env = make_vector_env(env_id, min(episodes, 32), **dict(env_kwargs or {}))
+    return evaluate_policy(policy, env, episodes, seed)
+
+
 def evaluate_run(out_dir: str | os.PathLike, episodes: int, seed: int = 20_000) -> dict[str, Any]:
     """Re-evaluates the policy saved by a finished run."""
     from lfo_ray import algorithms
@@ -213,8 +221,7 @@ def evaluate_run(out_dir: str | os.PathLike, episodes: int, seed: int = 20_000) 
     if not checkpoint.is_dir():
         raise FileNotFoundError(f"{checkpoint}: missing checkpoint directory")
     policy = algorithms.get(result["algo"]).load_policy(checkpoint)
-    env = make_vector_env(result["env"], min(episodes, 32), **result.get("env_kwargs", {}))
-    returns = evaluate_policy(policy, env, episodes, seed)
+    returns = evaluate_episodes(policy, result["env"], episodes, seed, result.get("env_kwargs"))
     return {"return_mean": float(returns.mean()), "return_std": float(returns.std()),
             "episodes": int(len(returns))}
 
