@@ -36,13 +36,10 @@ register("dagger", "lfo_ray.algorithms.dagger.algorithm")
 register("maxent_irl", "lfo_ray.algorithms.maxent_irl.algorithm")
 register("mce_irl", "lfo_ray.algorithms.mce_irl.algorithm")
 register("relent_irl", "lfo_ray.algorithms.relent_irl.algorithm")
-register("gail", "lfo_ray.algorithms.adversarial.gail")
-register("gaifo", "lfo_ray.algorithms.adversarial.gaifo")
 register("bco", "lfo_ray.algorithms.bco")
 register("ilpo", "lfo_ray.algorithms.ilpo")
-# Learned-reward ILfO with the project's PPO on vector observations (issue 4); `gail`/`gaifo`
-# above are the adversarial core that also handles GridWorld's discrete states.
-register("gail_ppo", "lfo_ray.algorithms.learned_reward.gail")
-register("gaifo_ppo", "lfo_ray.algorithms.learned_reward.gaifo")
+# The imitation family: one PPO loop on the runtime, the reward model switched by the name.
+register("gail", "lfo_ray.algorithms.learned_reward.gail")
+register("gaifo", "lfo_ray.algorithms.learned_reward.gaifo")
 register("imrl", "lfo_ray.algorithms.learned_reward.imrl")
 register("pmi_il", "lfo_ray.algorithms.learned_reward.pmi_il")

@@ -3,7 +3,7 @@
     python experiments/bench_gaifo.py [--seeds 0 1 2] [--actors 1 2] [--local] [--budget 300000]
 
 For each number of Ray rollout actors (the same 8 environments in total, split between them) and
-each seed, trains `gaifo_ppo` from lfo_ray/demos/CartPole-v1.parquet until the mean true return of
+each seed, trains `gaifo` from lfo_ray/demos/CartPole-v1.parquet until the mean true return of
 the last 20 training episodes reaches 475 (or the budget runs out), and prints wall seconds (the
 training function, actor start-up included, Ray's own start-up excluded), environment steps and
 the greedy evaluation return of the deployed policy. --local adds the same loop in one process.
@@ -36,7 +36,7 @@ def run(placement: str, actors: int, seed: int, budget: int) -> dict:
 
     overrides = dict(CONFIG, total_env_steps=budget, num_workers=actors, envs_per_worker=TOTAL_ENVS // actors)
     with tempfile.TemporaryDirectory() as out:
-        result = train_run("gaifo_ppo", "CartPole-v1", DEMOS, seed, out, overrides, eval_episodes=20,
+        result = train_run("gaifo", "CartPole-v1", DEMOS, seed, out, overrides, eval_episodes=20,
                            placement=placement, progress=False)
     return {"placement": placement, "actors": actors, "seed": seed, "wall_s": round(result["train_s"], 2),
             "env_steps": result["env_steps"], "reached": bool(result["metrics"]["stopped_early"]),

@@ -1,10 +1,11 @@
 """The learned-reward table: GAIL, GAIfO, IMRL and PMI-IL on CartPole, Acrobot and MountainCar.
 
-    python experiments/learned_reward_table.py [--envs CartPole-v1 ...] [--methods gaifo_ppo pmi_il ...]
+    python experiments/learned_reward_table.py [--envs CartPole-v1 ...] [--methods gaifo pmi_il ...]
         [--seeds 0 1 2 3 4] [--placement local|ray] [--jobs 2]
 
-Each (env, method, seed) trains from the shipped demonstrations lfo_ray/demos/<env>.parquet for the
-env's fixed budget (no early stopping) and is scored by train_run's greedy evaluation on the true
+Each (env, method, seed) trains from the shipped demonstrations lfo_ray/demos/<env>.parquet with the
+algorithm's defaults, exactly what `lfo train METHOD --env ENV --demos ...` runs (no early stopping),
+and is scored by train_run's greedy evaluation on the true
 reward (20 episodes). Prints, and writes to experiments/results/learned_reward_table.{json,md}, one row
 per (env, method): mean over seeds with its 95% Student-t confidence interval, the per-seed means, env
 steps per run, mean wall seconds per run, and the eq. 20 ranking metric of the learned reward on
@@ -33,40 +34,16 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "experiments" / "results"
-METHODS = ("gail_ppo", "gaifo_ppo", "imrl", "pmi_il")
+METHODS = ("gail", "gaifo", "imrl", "pmi_il")
 ANCHORS = {"CartPole-v1": (500.0, 471.5, 500.0, 500.0), "Acrobot-v1": (-77.4, -95.1, -78.9, -79.3),
            "MountainCar-v0": (-98.3, -123.1, -99.9, -98.6)}
 EVAL_EPISODES = 20
 TARGETS = {"CartPole-v1": 500.0, "Acrobot-v1": -80.0, "MountainCar-v0": -100.0}
 
-# Per environment: the PPO budget and the reward's sign. CartPole's termination is failure, so every
-# reward is made positive (GAIfO/GAIL: -log(1 - D); IMRL: 1 - tanh; PMI-IL: log softmax + log 256, the
-# InfoNCE PMI estimate); Acrobot's and MountainCar's termination is the goal, so rewards stay <= 0
-# (log D; -tanh; log softmax) and ending the episode early pays.
-ENVS = {
-    "CartPole-v1": {
-        "common": {"total_env_steps": 300_000, "ent_coef": 0.01, "gamma": 0.99},
-        "gail_ppo": {}, "gaifo_ppo": {}, "imrl": {"reward_offset": 1.0},
-        # PMI-IL learns from the expert alone: trained before RL, then frozen (a stationary reward;
-        # with 4 steps per iteration during RL, one seed in five collapsed late from 500 to ~300).
-        "pmi_il": {"reward_offset": math.log(256), "pretrain_steps": 3000, "reward_steps": 0},
-    },
-    "Acrobot-v1": {
-        "common": {"total_env_steps": 300_000, "ent_coef": 0.01, "gamma": 0.99, "gae_lambda": 0.95},
-        "gail_ppo": {"disc_reward": "neg_log"},
-        # GAIfO as published, on (s, s'): -79.8 over seeds 0-4 against -83.7 with the s' - s input.
-        "gaifo_ppo": {"disc_reward": "neg_log", "gaifo_input": "next_obs"}, "imrl": {}, "pmi_il": {},
-    },
-    # MountainCar: the expert is near-optimal value iteration (-98); PPO needs ~1M steps and a long
-    # horizon (gamma 0.999) to shave the last swing (GAIfO seeds 0-4: -121 at 300k and gamma 0.99).
-    "MountainCar-v0": {
-        "common": {"total_env_steps": 1_000_000, "ent_coef": 0.01, "gamma": 0.999, "gae_lambda": 0.95},
-        "gail_ppo": {"disc_reward": "neg_log"}, "gaifo_ppo": {"disc_reward": "neg_log"}, "imrl": {},
-        # frozen after pretraining, as on CartPole: -105.7 ± 2.8 over seeds 0-4 against -106.1 ± 2.6
-        # with 4 reward steps per iteration during RL
-        "pmi_il": {"pretrain_steps": 3000, "reward_steps": 0},
-    },
-}
+# Every run uses the algorithm's defaults: no --set. Where a method has per-environment settings they
+# are the shipped presets (lfo_ray.algorithms.learned_reward.presets) that `lfo train` applies too,
+# and each row records them.
+ENVS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0")
 # Two-sided 95% Student-t quantiles by degrees of freedom (1..10), then the normal value.
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
 
@@ -78,10 +55,6 @@ def confidence_interval(values: list[float]) -> float:
     return T95.get(len(values) - 1, 1.96) * float(np.std(values, ddof=1)) / math.sqrt(len(values))
 
 
-def overrides_for(env: str, method: str) -> dict:
-    return {**ENVS[env]["common"], **ENVS[env][method]}
-
-
 def run(env: str, method: str, seed: int, placement: str) -> dict:
     from lfo_ray.experiment import train_run
 
@@ -89,9 +62,9 @@ def run(env: str, method: str, seed: int, placement: str) -> dict:
 
     with tempfile.TemporaryDirectory() as out:
         result = train_run(method, env, REPO / "lfo_ray" / "demos" / f"{env}.parquet", seed, out,
-                           overrides_for(env, method), eval_episodes=EVAL_EPISODES, placement=placement, progress=False)
+                           eval_episodes=EVAL_EPISODES, placement=placement, progress=False)
     return {"return": result["return_mean"], "env_steps": result["env_steps"], "wall_s": result["train_s"],
-            "ranking_eq20": result["metrics"].get("ranking_eq20")}
+            "ranking_eq20": result["metrics"].get("ranking_eq20"), "preset": result["preset"]}
 
 
 def expert_on_eval_episodes(env: str, seeds: list[int]) -> float:
@@ -113,7 +86,7 @@ def summarise(env: str, method: str, runs: list[dict]) -> dict:
             "env_steps": int(np.mean([r["env_steps"] for r in runs])),
             "wall_s": float(np.mean([r["wall_s"] for r in runs])),
             "ranking_eq20": float(np.mean(ranking)) if ranking else None,
-            "target": TARGETS[env], "overrides": overrides_for(env, method)}
+            "target": TARGETS[env], "preset": runs[0]["preset"]}
 
 
 def markdown(rows: list[dict]) -> str:
@@ -141,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
     path = RESULTS / "learned_reward_table.json"
     table = json.loads(path.read_text()) if path.exists() else {"rows": []}
-    rows = {(r["env"], r["method"]): r for r in table["rows"]}
+    rows = {(r["env"], r["method"]): r for r in table["rows"] if r["method"] in METHODS}
     cells = [(env, method) for env in args.envs for method in args.methods]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
@@ -165,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def write(rows: dict) -> list[dict]:
     """Both result files, each written to a temporary name and renamed."""
-    ordered = [rows[k] for k in sorted(rows, key=lambda k: (list(ENVS).index(k[0]), METHODS.index(k[1])))]
+    ordered = [rows[k] for k in sorted(rows, key=lambda k: (ENVS.index(k[0]), METHODS.index(k[1])))]
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name, text in (("learned_reward_table.json", json.dumps({"rows": ordered}, indent=2)),
                        ("learned_reward_table.md", markdown(ordered) + "\n")):

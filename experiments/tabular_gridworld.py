@@ -67,7 +67,8 @@ def deployed_probs(policy, num_states: int) -> np.ndarray:
     """(S, A) the distribution the saved policy acts from in every cell."""
     if isinstance(policy, TabularPolicy):
         return policy.deployed_probs()
-    return policy.action_probs(np.arange(num_states))
+    probs = getattr(policy, "probs", None) or policy.action_probs
+    return probs(np.arange(num_states))
 
 
 def run_one(method: str, setting: str, seed: int, episodes: int, runs_dir: Path, quick: bool,
@@ -79,7 +80,8 @@ def run_one(method: str, setting: str, seed: int, episodes: int, runs_dir: Path,
     else:
         with resources.as_file(resources.files("lfo_ray") / "demos" / demo_file) as demos:
             result = train_run(method, GRIDWORLD, demos, seed, out, overrides=QUICK[method] if quick else None,
-                               env_kwargs=env_kwargs, eval_episodes=episodes)
+                               env_kwargs=env_kwargs, eval_episodes=episodes, placement="local",
+                               progress=False)
     policy = algorithms.get(method).load_policy(out / CHECKPOINT_DIR)
     model = TabularModel.from_env_kwargs(env_kwargs)
     row = {

@@ -107,6 +107,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         overrides=parse_assignments(args.set), env_kwargs=_env_kwargs(args.env_kw),
         eval_episodes=args.eval_episodes, placement=args.placement, address=args.address,
         resume=args.resume, progress=not args.quiet, torch_threads=args.torch_threads or None,
+        use_preset=not args.no_preset,
     )
     demo = result["demo_return_mean"]
     print(f"{args.algo} on {args.env} (seed {args.seed}): return {result['return_mean']:.2f} "
@@ -180,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ray: actors on Ray (default); local: everything in this process")
     p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else local)")
     p.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint")
+    p.add_argument("--no-preset", action="store_true",
+                   help="skip the algorithm's shipped per-environment settings (plain config defaults)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--torch-threads", type=int, default=1,
                    help="torch threads of this process (0: torch's default, all cores)")

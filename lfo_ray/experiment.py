@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,10 @@ class AlgorithmSpec:
     observation_only: bool
     """True when the algorithm never uses the demonstrator's actions."""
     description: str = ""
+    preset: Callable[[str], dict[str, Any]] | None = None
+    """env id -> config fields applied before the user's overrides (shipped per-env settings)."""
+    supports: Callable[[Any, Any], str | None] | None = None
+    """(observation space, action space) -> None when the algorithm can run there, else what it needs."""
 
 
 def write_json(path: Path, payload: Mapping[str, Any]) -> None:
@@ -130,6 +135,7 @@ def train_run(
     progress: bool = True,
     reporter: Callable[[dict[str, Any]], None] | None = None,
     torch_threads: int | None = 1,
+    use_preset: bool = True,
 ) -> dict[str, Any]:
     """Trains `algo` and writes DIR/result.json; returns the result dictionary.
 
@@ -140,6 +146,9 @@ def train_run(
     placement "ray" (default) runs rollout workers, replay and learners as Ray actors on the
     cluster at `address` (or RAY_ADDRESS, else an embedded local Ray); "local" runs them all
     in this process.
+
+    use_preset applies the algorithm's shipped settings for `env_id` (printed when `progress`,
+    recorded in result.json as "preset") before `overrides`, which always win.
     """
     from tensorboardX import SummaryWriter
 
@@ -150,7 +159,12 @@ def train_run(
         import torch
 
         torch.set_num_threads(torch_threads)
-    config = apply_overrides(spec.config_cls(), overrides or {})
+    preset = dict(spec.preset(env_id)) if use_preset and spec.preset is not None else {}
+    if preset and progress:
+        shown = ", ".join(f"{k}={v}" for k, v in preset.items() if k not in (overrides or {}))
+        print(f"lfo: preset for {algo} on {env_id}: {shown or '(all overridden)'} (--no-preset to skip)",
+              file=sys.stderr)
+    config = apply_overrides(spec.config_cls(), {**preset, **(overrides or {})})
     demos_path = Path(demos)
     dataset = read_dataset(demos_path)
     if dataset.metadata.env_id and dataset.metadata.env_id != env_id:
@@ -191,6 +205,7 @@ def train_run(
         "curve": [[int(s), float(r)] for s, r in output.curve],
         "config": config_to_dict(config),
         "placement": placement,
+        "preset": preset,
         "metrics": output.metrics,
     }
     write_json(out / RESULT_FILE, result)

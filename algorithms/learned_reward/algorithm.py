@@ -1,4 +1,4 @@
-"""Learned-reward imitation: a reward model learned from demonstrations, optimised by one PPO loop.
+"""The imitation family: a reward model learned from demonstrations, optimised by one PPO loop.
 
     reward  = RewardLearner(GAIL | GAIfO | IMRL | PMI-IL model, expert data streamed from Parquet)
     policy  = PolicyLearner(PPO actor-critic)
@@ -34,32 +34,44 @@ import numpy as np
 import torch
 
 from lfo_ray import metrics as tags
-from lfo_ray.algorithms.learned_reward.config import LearnedRewardConfig
+from lfo_ray.algorithms.learned_reward.config import ImitationConfig
 from lfo_ray.algorithms.learned_reward.learners import PolicyLearner, RewardLearner
 from lfo_ray.algorithms.learned_reward.networks import NumpyPolicy
-from lfo_ray.algorithms.learned_reward.segments import SegmentGroup
 from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
 from lfo_ray.data.parquet import atomic_write
 from lfo_ray.experiment import RunContext, TrainOutput
 from lfo_ray.metrics import Progress
 from lfo_ray.placement import Done, gpus_available, kill_all, resolve
 from lfo_ray.replay import ReplayBuffer
+from lfo_ray.segments import SegmentGroup
 
 POLICY_FILE = "policy.npz"
 POLICY_INFO = "policy.json"
 REWARD_FILE = "reward_model.pt"
 
 
-def env_dims(ctx: RunContext) -> tuple[int, int]:
+def supports(observation_space: gym.Space, action_space: gym.Space) -> str | None:
+    """None when the family can run on these spaces, else what it needs."""
+    if not isinstance(action_space, gym.spaces.Discrete):
+        return f"needs a Discrete action space (got {action_space})"
+    if isinstance(observation_space, gym.spaces.Discrete):
+        return None
+    if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
+        return (f"needs vector (1-D Box) or Discrete observations such as CartPole-v1 or lfo_ray/GridWorld-v0 "
+                f"(got {observation_space})")
+    return None
+
+
+def env_spaces(ctx: RunContext) -> tuple[gym.Space, int]:
     env = ctx.make_env(1)
     try:
         obs_space, action_space = env.single_observation_space, env.single_action_space
     finally:
         env.close()
-    if not isinstance(action_space, gym.spaces.Discrete) or not isinstance(obs_space, gym.spaces.Box):
-        raise ValueError(f"{ctx.env_id}: learned-reward algorithms need Box observations and Discrete actions, "
-                         f"got {obs_space} and {action_space}")
-    return int(np.prod(obs_space.shape)), int(action_space.n)
+    problem = supports(obs_space, action_space)
+    if problem is not None:
+        raise ValueError(f"{ctx.env_id}: the imitation family {problem}")
+    return obs_space, int(action_space.n)
 
 
 def _arg(future: Any) -> Any:
@@ -86,18 +98,18 @@ def load_policy(checkpoint_dir: Path) -> NumpyPolicy:
     return policy
 
 
-def train(config: LearnedRewardConfig, ctx: RunContext) -> TrainOutput:
+def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
     if ctx.demos_path is None:
         raise ValueError("learned-reward algorithms stream the demonstrations: RunContext.demos_path is needed")
     if config.uses_actions and not ctx.demos.has_actions:
         raise ValueError("reward_model='gail' needs demonstrations with actions; use 'gaifo' for observation-only data")
-    obs_dim, num_actions = env_dims(ctx)
+    obs_space, num_actions = env_spaces(ctx)
     placement = ctx.placement
     placement.start()
     gpus = 0.5 if placement.on_ray and gpus_available() >= 1 else 0
-    reward = placement.place(RewardLearner, config, ctx.env_id, obs_dim, num_actions, str(ctx.demos_path),
+    reward = placement.place(RewardLearner, config, ctx.env_id, obs_space, num_actions, str(ctx.demos_path),
                              ctx.seed, num_cpus=0.25, num_gpus=gpus)
-    policy = placement.place(PolicyLearner, config, obs_dim, num_actions, ctx.seed, num_cpus=0.25, num_gpus=gpus)
+    policy = placement.place(PolicyLearner, config, obs_space, num_actions, ctx.seed, num_cpus=0.25, num_gpus=gpus)
     replay = placement.place(ReplayBuffer, config.replay_capacity, ctx.seed, num_cpus=0.1)
     group = SegmentGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, config.envs_per_worker,
                          ctx.seed, NumpyPolicy)
@@ -128,7 +140,8 @@ def train(config: LearnedRewardConfig, ctx: RunContext) -> TrainOutput:
             curve, pretrain_metrics = [tuple(p) for p in state["curve"]], state["pretrain_metrics"]
             recent.extend(state["recent"])
         else:
-            pretrain_metrics = resolve(reward.call("pretrain", config.pretrain_steps))
+            if config.pretrains:
+                pretrain_metrics = resolve(reward.call("pretrain", config.pretrain_steps))
         progress.update(env_steps)
         group.publish(resolve(policy.call("acting_weights")))
         weights, pending_reward = None, None
@@ -136,7 +149,8 @@ def train(config: LearnedRewardConfig, ctx: RunContext) -> TrainOutput:
             segments = group.sample_segments(config.rollout_steps, replay)
             rewards = reward.call("score", *map(_arg, segments))
             update = policy.call("update", _arg(rewards), *map(_arg, segments))
-            reward_train = reward.call("train", replay, config.reward_steps)
+            remaining = 1.0 - (env_steps + config.rollout_size) / config.total_env_steps
+            reward_train = reward.call("train", replay, config.reward_steps, remaining)
             weights, ppo_metrics = resolve(update)
             group.publish(weights)
             if pending_reward is not None:       # the previous iteration's reward training: done by now

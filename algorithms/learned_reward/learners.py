@@ -4,6 +4,10 @@
   agent minibatches from the shared replay; scores rollouts with the current reward.
 - `PolicyLearner`: PPO on an ActorCritic from time-major segments and their learned rewards, with
   reward normalisation; publishes numpy acting weights.
+
+Metrics stay tensors inside an update and are read once at its end: one device sync per call, not
+one per minibatch. The same read checks that every loss and weight is finite, so a diverging run
+stops with the iteration and the quantity named instead of training on NaN.
 """
 
 from __future__ import annotations
@@ -11,25 +15,28 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
-from torch.distributions import Categorical
 
-from lfo_ray.algorithms.learned_reward.config import LearnedRewardConfig
+from lfo_ray.algorithms.learned_reward.config import ImitationConfig
 from lfo_ray.algorithms.learned_reward.losses import (
     discounted_returns,
     generalized_advantages,
+    log_prob_entropy,
+    normalize_advantages,
     ppo_loss,
     ranking_accuracy,
 )
 from lfo_ray.algorithms.learned_reward.networks import ActorCritic
-from lfo_ray.algorithms.learned_reward.ranking import action_successors, true_candidate
+from lfo_ray.algorithms.learned_reward.ranking import action_successors, has_successor_model, true_candidate
 from lfo_ray.algorithms.learned_reward.rewards import RewardModel, TransitionTensors, make_reward_model
-from lfo_ray.algorithms.learned_reward.segments import Segment
 from lfo_ray.data import Transitions
 from lfo_ray.demos import DemoSampler
 from lfo_ray.learner import TorchLearner
+from lfo_ray.nets import obs_dtype
 from lfo_ray.placement import Handle, resolve
+from lfo_ray.segments import Segment
 
 EXPERT_POOL_ROWS = 50_000
 RETURN_VAR_DECAY = 0.9
@@ -55,46 +62,75 @@ def split_episodes(data: Transitions, fraction: float, seed: int) -> tuple[Trans
     return rows(~mask), rows(mask)
 
 
-class _CopyingLearner(TorchLearner):
-    def tensor(self, array: np.ndarray, dtype: torch.dtype | None = torch.float32) -> torch.Tensor:
-        """A tensor owning its memory: arrays that came through Ray's object store are read-only."""
-        return torch.tensor(np.asarray(array), dtype=dtype, device=self.device)
+class NonFiniteError(ValueError):
+    """A loss, reward or weight became NaN or infinite."""
 
 
-class RewardLearner(_CopyingLearner):
+def read_metrics(metrics: list[dict[str, torch.Tensor]], where: str) -> dict[str, float]:
+    """Means of per-step tensor metrics with one device sync; refuses non-finite values, naming them."""
+    if not metrics:
+        return {}
+    names = list(metrics[0])
+    values = torch.stack([torch.stack([m[name].float() for m in metrics]) for name in names]).cpu()
+    finite = torch.isfinite(values).all(dim=1)
+    if not bool(finite.all()):
+        bad = [name for name, ok in zip(names, finite.tolist()) if not ok]
+        raise NonFiniteError(f"{where}: {', '.join(bad)} became NaN or infinite "
+                             f"(lower the learning rates, or raise max_grad_norm's clipping)")
+    return dict(zip(names, values.mean(dim=1).tolist()))
+
+
+def check_finite_weights(module: torch.nn.Module, where: str) -> None:
+    bad = [name for name, p in module.named_parameters() if not bool(torch.isfinite(p).all())]
+    if bad:
+        raise NonFiniteError(f"{where}: weights {', '.join(bad)} became NaN or infinite")
+
+
+class RewardLearner(TorchLearner):
     """Trains one RewardModel; `score` labels rollouts, `train` takes steps on expert + replay data."""
 
-    def __init__(self, config: LearnedRewardConfig, env_id: str, obs_dim: int, num_actions: int,
+    def __init__(self, config: ImitationConfig, env_id: str, observation_space: gym.Space, num_actions: int,
                  demos_path: str | os.PathLike, seed: int) -> None:
         super().__init__(config.device)
         torch.set_num_threads(1)
         self.config, self.env_id = config, env_id
+        self.obs_dtype = obs_dtype(observation_space)
+        self.iterations = 0
         self.sampler = DemoSampler(demos_path, seed=seed, with_actions=config.uses_actions)
         self.holdout: Transitions | None = None
         if not self.sampler.streaming:
             self.sampler.buffer, self.holdout = split_episodes(self.sampler.buffer, config.holdout_fraction, seed)
         pool = self.sampler.buffer
         rows = slice(0, min(len(pool), EXPERT_POOL_ROWS))
-        self.model: RewardModel = make_reward_model(config, obs_dim, num_actions, TransitionTensors(
-            self.tensor(pool.obs[rows]), self.tensor(pool.next_obs[rows])), seed)
+        self.model: RewardModel = make_reward_model(config, observation_space, num_actions, TransitionTensors(
+            self.tensor(pool.obs[rows], self.obs_dtype), self.tensor(pool.next_obs[rows], self.obs_dtype)), seed)
+        self.base_lr = self.model.optimizer.param_groups[0]["lr"]
         self.modules = {"reward": self.model.module}
         self.optimizers = {"reward": self.model.optimizer}
 
+    def transitions(self, obs: np.ndarray, next_obs: np.ndarray, actions: np.ndarray | None) -> TransitionTensors:
+        return TransitionTensors(self.tensor(obs, self.obs_dtype), self.tensor(next_obs, self.obs_dtype),
+                                 None if actions is None else self.tensor(actions, torch.long))
+
     def expert_batch(self, size: int) -> TransitionTensors:
         batch = self.sampler.sample(size)
-        return TransitionTensors(self.tensor(batch.obs), self.tensor(batch.next_obs),
-                                 None if batch.actions is None else self.tensor(batch.actions, torch.long))
+        return self.transitions(batch.obs, batch.next_obs, batch.actions)
 
     def pretrain(self, steps: int) -> dict[str, float]:
         """Steps on expert data alone (IMRL, PMI-IL); a no-op for the discriminators."""
-        if not self.model.pretrains:
+        if not self.model.pretrains or steps == 0:
             return {}
         metrics = [self.model.pretrain_step(self.expert_batch(self.config.reward_batch_size)) for _ in range(steps)]
         self.updates += steps
-        return _mean(metrics)
+        return read_metrics(metrics, "reward pretraining")
 
-    def train(self, replay: Handle, steps: int) -> dict[str, float]:
-        """`steps` reward-model steps; agent minibatches come from one replay pull."""
+    def train(self, replay: Handle, steps: int, remaining: float = 1.0) -> dict[str, float]:
+        """`steps` reward-model steps; agent minibatches come from one replay pull. `remaining`: the
+        fraction of the env-step budget still to go, which scales the learning rate when annealing."""
+        self.iterations += 1
+        if self.config.anneal_reward_lr:
+            for group in self.model.optimizer.param_groups:
+                group["lr"] = self.base_lr * max(0.0, remaining)
         if steps == 0:
             return {}
         size = self.config.reward_batch_size
@@ -104,18 +140,18 @@ class RewardLearner(_CopyingLearner):
             agent_batch = None
             if agent is not None:
                 rows = slice(k * size, (k + 1) * size)
-                agent_batch = TransitionTensors(self.tensor(agent.obs[rows]), self.tensor(agent.next_obs[rows]),
-                                                self.tensor(agent.actions[rows], torch.long))
+                agent_batch = self.transitions(agent.obs[rows], agent.next_obs[rows], agent.actions[rows])
             metrics.append(self.model.update(self.expert_batch(size), agent_batch))
         self.updates += steps
-        return _mean(metrics)
+        return read_metrics(metrics, f"iteration {self.iterations}: reward model")
 
     def state_dict(self) -> dict[str, Any]:
         return dict(super().state_dict(), generator=self.model.generator.get_state(),
-                    sampler_rng=self.sampler.rng.bit_generator.state)
+                    sampler_rng=self.sampler.rng.bit_generator.state, iterations=self.iterations)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
+        self.iterations = state["iterations"]
         self.model.generator.set_state(state["generator"])
         self.sampler.rng.bit_generator.state = state["sampler_rng"]
 
@@ -125,19 +161,23 @@ class RewardLearner(_CopyingLearner):
         out = []
         for segment in segments:
             shape = segment.valid.shape
-            obs = self.tensor(segment.obs.reshape(-1, segment.obs.shape[-1]))
-            next_obs = self.tensor(segment.next_obs.reshape(-1, segment.obs.shape[-1]))
-            actions = self.tensor(segment.actions.reshape(-1), torch.long)
-            reward = self.model.reward(obs, actions, next_obs).cpu().numpy().reshape(shape)
-            out.append(np.where(segment.valid, reward + self.config.reward_offset, 0.0).astype(np.float32))
+            flat = self.transitions(segment.obs.reshape(-1, *segment.obs.shape[2:]),
+                                    segment.next_obs.reshape(-1, *segment.obs.shape[2:]), segment.actions.reshape(-1))
+            reward = self.model.reward(flat.obs, flat.actions, flat.next_obs).cpu().numpy().reshape(shape)
+            reward = np.where(segment.valid, reward + self.config.reward_offset, 0.0).astype(np.float32)
+            if not np.isfinite(reward).all():
+                raise NonFiniteError(f"iteration {self.iterations + 1}: the learned reward became NaN or infinite")
+            out.append(reward)
         return out
 
     @torch.no_grad()
     def ranking_metric(self) -> float | None:
         """Eq. 20 on the held-out expert episodes: how often f(s_t, .) ranks the true s_{t+1} first among
         the states reachable from s_t by each action. None when the model does not score (s, s')."""
-        if self.holdout is None or self.model.score(self.tensor(self.holdout.obs[:1]),
-                                                    self.tensor(self.holdout.next_obs[:1])) is None:
+        if self.holdout is None or not has_successor_model(self.env_id):
+            return None
+        probe = self.transitions(self.holdout.obs[:1], self.holdout.next_obs[:1], None)
+        if self.model.score(probe.obs, probe.next_obs) is None:
             return None
         candidates = action_successors(self.env_id, self.holdout.obs)          # (B, A, D)
         truth = true_candidate(candidates, self.holdout.next_obs)
@@ -151,26 +191,26 @@ class RewardLearner(_CopyingLearner):
         return float(torch.stack(per_episode).mean())
 
 
-def _mean(metrics: list[dict[str, float]]) -> dict[str, float]:
-    return {name: float(np.mean([m[name] for m in metrics])) for name in metrics[0]} if metrics else {}
-
-
-class PolicyLearner(_CopyingLearner):
+class PolicyLearner(TorchLearner):
     """PPO with the learned reward: GAE over (T, B), clipped surrogate, entropy bonus, value loss."""
 
-    def __init__(self, config: LearnedRewardConfig, obs_dim: int, num_actions: int, seed: int) -> None:
+    def __init__(self, config: ImitationConfig, observation_space: gym.Space, num_actions: int, seed: int) -> None:
         super().__init__(config.device)
         torch.set_num_threads(1)
         torch.manual_seed(seed)
         self.config = config
+        self.obs_dtype = obs_dtype(observation_space)
         self.rng = np.random.default_rng(seed)
-        self.net = ActorCritic(obs_dim, num_actions, config.policy_hidden).to(self.device)
+        self.net = ActorCritic(observation_space, num_actions, config.policy_hidden).to(self.device)
         self.modules = {"actor_critic": self.net}
-        optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr, eps=1e-5, foreach=True)
+        self.lrs = (config.lr, config.value_lr or config.lr)
+        optimizer = torch.optim.Adam([{"params": self.net.pi.parameters(), "lr": self.lrs[0]},
+                                      {"params": self.net.v.parameters(), "lr": self.lrs[1]}], eps=1e-5, foreach=True)
         self.optimizers = {"actor_critic": optimizer}
         self.return_var: float | None = None
         self.running_return: torch.Tensor | None = None
         self.env_steps = 0
+        self.iterations = 0
 
     def acting_weights(self) -> dict[str, np.ndarray]:
         return self.net.acting_weights()
@@ -191,48 +231,62 @@ class PolicyLearner(_CopyingLearner):
             RETURN_VAR_DECAY * self.return_var + (1 - RETURN_VAR_DECAY) * batch_var)
         return rewards / np.sqrt(self.return_var + 1e-8)
 
+    def minibatches(self, n: int) -> list[torch.Tensor]:
+        """One epoch's row indices: floor(n / minibatch_size) minibatches of exactly minibatch_size rows
+        (a fresh shuffle each epoch, so the rows left over take part in other epochs), or all n rows
+        when n is smaller; none when n < 2, whose advantage statistics mean nothing."""
+        size = self.config.minibatch_size
+        if n < 2:
+            return []
+        order = torch.as_tensor(self.rng.permutation(n), device=self.device)
+        if n <= size:
+            return [order]
+        return list(order[: n // size * size].reshape(-1, size))
+
     def update(self, rewards: list[np.ndarray], *segments: Segment) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """One PPO iteration on the segments (side by side) and their learned rewards; returns the new acting
         weights and the metrics (with the true returns of the episodes that ended, for reporting)."""
         config, net = self.config, self.net
+        self.iterations += 1
+        where = f"iteration {self.iterations}: PPO"
         seg = Segment.concat_envs(list(segments))
         steps, envs = seg.valid.shape
-        obs, next_obs = self.tensor(seg.obs), self.tensor(seg.next_obs)
+        obs, next_obs = self.tensor(seg.obs, self.obs_dtype), self.tensor(seg.next_obs, self.obs_dtype)
         actions = self.tensor(seg.actions, torch.long)
         valid = self.tensor(seg.valid, torch.bool)
         terminated = self.tensor(seg.terminated, torch.bool)
         ended = self.tensor(seg.terminated | seg.truncated, torch.bool)
-        reward = self.normalize_rewards(self.tensor(np.concatenate(rewards, axis=1)), ended, valid)
+        raw_reward = np.concatenate(rewards, axis=1)
+        if not np.isfinite(raw_reward).all():
+            raise NonFiniteError(f"{where}: the learned reward it was given is NaN or infinite")
+        reward = self.normalize_rewards(self.tensor(raw_reward), ended, valid)
+        flat_obs, flat_next = obs.flatten(0, 1), next_obs.flatten(0, 1)
         with torch.no_grad():
-            logits, values = net(obs)
-            old_log_probs = Categorical(logits=logits).log_prob(actions)
-            _, next_values = net(next_obs)
-            advantages, targets = generalized_advantages(reward, values, next_values, terminated, ended,
-                                                         config.gamma, config.gae_lambda)
+            logits, values = net(flat_obs)
+            old_log_probs = log_prob_entropy(logits, actions.reshape(-1))[0].reshape(steps, envs)
+            next_values = net(flat_next)[1].reshape(steps, envs)
+            advantages, targets = generalized_advantages(reward, values.reshape(steps, envs), next_values,
+                                                         terminated, ended, config.gamma, config.gae_lambda)
         flat = valid.reshape(-1)
-        obs_f, actions_f = obs.reshape(steps * envs, -1)[flat], actions.reshape(-1)[flat]
-        old_f, adv_f = old_log_probs.reshape(-1)[flat], advantages.reshape(-1)[flat]
-        targets_f = targets.reshape(-1)[flat]
+        obs_f, actions_f = flat_obs[flat], actions.reshape(-1)[flat]
+        old_f, targets_f = old_log_probs.reshape(-1)[flat], targets.reshape(-1)[flat]
+        adv_f = normalize_advantages(advantages.reshape(-1)[flat])
 
         self.env_steps += len(obs_f)
         optimizer = self.optimizers["actor_critic"]
         if config.anneal_lr:
-            optimizer.param_groups[0]["lr"] = config.lr * max(0.0, 1.0 - self.env_steps / config.total_env_steps)
-        n, size = len(obs_f), config.minibatch_size
-        stats: list[dict[str, float]] = []
+            fraction = max(0.0, 1.0 - self.env_steps / config.total_env_steps)
+            for group, lr in zip(optimizer.param_groups, self.lrs):
+                group["lr"] = lr * fraction
+        stats: list[dict[str, torch.Tensor]] = []
         stopped_at = config.update_epochs
         for epoch in range(config.update_epochs):
-            order = torch.as_tensor(self.rng.permutation(n), device=self.device)
-            for begin in range(0, n, size):
-                index = order[begin:begin + size]
-                if len(index) < 2:
-                    continue
+            for index in self.minibatches(len(obs_f)):
                 logits, new_values = net(obs_f[index])
-                dist = Categorical(logits=logits)
-                loss, step_stats = ppo_loss(dist.log_prob(actions_f[index]), old_f[index], adv_f[index], new_values,
-                                            targets_f[index], dist.entropy(), config.clip_coef, config.vf_coef,
-                                            config.ent_coef)
-                if config.target_kl is not None and step_stats["approx_kl"] > 1.5 * config.target_kl:
+                log_probs, entropy = log_prob_entropy(logits, actions_f[index])
+                loss, step_stats = ppo_loss(log_probs, old_f[index], adv_f[index], new_values, targets_f[index],
+                                            entropy, config.clip_coef, config.vf_coef, config.ent_coef)
+                if config.target_kl is not None and float(step_stats["approx_kl"]) > 1.5 * config.target_kl:
                     stopped_at = epoch
                     break
                 optimizer.zero_grad()
@@ -243,10 +297,11 @@ class PolicyLearner(_CopyingLearner):
             if stopped_at < config.update_epochs:
                 break
         self.updates += len(stats)
-        net.normalizer.update(obs_f)
-        metrics: dict[str, Any] = _mean(stats)
+        metrics: dict[str, Any] = read_metrics(stats, where)
+        check_finite_weights(net, where)
+        net.features.update(obs_f)
         metrics["ppo_epochs"] = stopped_at
-        metrics["imitation_reward"] = float(reward[valid].mean())
+        metrics["imitation_reward"] = float(reward[valid].mean()) if len(obs_f) else 0.0
         metrics["episode_returns"] = list(seg.episode_returns)
         metrics["env_steps"] = len(obs_f)
         return self.acting_weights(), metrics
@@ -254,10 +309,10 @@ class PolicyLearner(_CopyingLearner):
     def state_dict(self) -> dict[str, Any]:
         running = None if self.running_return is None else self.running_return.cpu()
         return dict(super().state_dict(), return_var=self.return_var, running_return=running,
-                    env_steps=self.env_steps, rng=self.rng.bit_generator.state)
+                    env_steps=self.env_steps, iterations=self.iterations, rng=self.rng.bit_generator.state)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
-        self.return_var, self.env_steps = state["return_var"], state["env_steps"]
+        self.return_var, self.env_steps, self.iterations = state["return_var"], state["env_steps"], state["iterations"]
         self.running_return = None if state["running_return"] is None else state["running_return"].to(self.device)
         self.rng.bit_generator.state = state["rng"]

@@ -1,9 +1,5 @@
-"""Losses and rewards of the learned-reward family as pure functions of tensors.
-
-The adversarial pieces (binary cross-entropy, the three reward forms) and the PPO pieces (GAE, the
-clipped surrogate) come from `lfo_ray.algorithms.adversarial.losses`; what is added here is what
-GAIL/GAIfO options, IMRL and PMI-IL need.
-"""
+"""Losses and rewards of the imitation family as pure functions of tensors: the discriminator's,
+IMRL's and PMI-IL's, and PPO's (GAE, the clipped surrogate, reward normalisation)."""
 
 from __future__ import annotations
 
@@ -13,21 +9,34 @@ from typing import Callable
 import torch
 from torch.nn import functional as F
 
-from lfo_ray.algorithms.adversarial.losses import (  # noqa: F401  (re-exported: one place to import from)
-    discriminator_loss,
-    generalized_advantages,
-    imitation_reward,
-    ppo_loss,
-)
+
+# --- adversarial -------------------------------------------------------------------------------
+
+def discriminator_loss(expert_logits: torch.Tensor, learner_logits: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy with the demonstrator labelled 1 and the learner 0."""
+    return smoothed_discriminator_loss(expert_logits, learner_logits, 0.0)
 
 
-# --- adversarial options -----------------------------------------------------------------------
+def imitation_reward(logits: torch.Tensor, kind: str) -> torch.Tensor:
+    """Reward of learner transitions from the discriminator's logit, D = sigmoid(logit).
+
+    "logit": log D - log(1 - D) (the AIRL form, either sign); "gail": -log(1 - D) >= 0;
+    "neg_log": log D <= 0.
+    """
+    if kind == "logit":
+        return logits
+    if kind == "gail":
+        return F.softplus(logits)
+    if kind == "neg_log":
+        return -F.softplus(-logits)
+    raise ValueError(f"unknown reward kind {kind!r}")
+
 
 def smoothed_discriminator_loss(expert_logits: torch.Tensor, learner_logits: torch.Tensor,
                                 smoothing: float) -> torch.Tensor:
     """Binary cross-entropy with targets 1 - smoothing (expert) and smoothing (learner).
 
-    smoothing = 0 is exactly `discriminator_loss`.
+    smoothing = 0 is the plain GAN loss (`discriminator_loss`).
     """
     return (F.binary_cross_entropy_with_logits(expert_logits, torch.full_like(expert_logits, 1.0 - smoothing))
             + F.binary_cross_entropy_with_logits(learner_logits, torch.full_like(learner_logits, smoothing)))
@@ -112,7 +121,62 @@ def ranking_accuracy(candidate_scores: torch.Tensor, true_index: torch.Tensor | 
     return ((true_scores == best.values) & unique).float().mean()
 
 
-# --- PPO's reward normalisation ----------------------------------------------------------------
+# --- PPO ----------------------------------------------------------------------------------------
+
+def generalized_advantages(rewards: torch.Tensor, values: torch.Tensor, next_values: torch.Tensor,
+                           terminated: torch.Tensor, ended: torch.Tensor, gamma: float,
+                           gae_lambda: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """GAE over a rollout of shape (T, B); returns advantages and value targets.
+
+    next_values are V(s') of each transition's true successor; `terminated` stops the bootstrap,
+    `ended` (terminated or truncated) stops the advantage recursion across episodes.
+    """
+    deltas = rewards + gamma * next_values * (~terminated) - values
+    advantages = torch.zeros_like(rewards)
+    running = torch.zeros_like(rewards[0])
+    for t in reversed(range(rewards.shape[0])):
+        running = deltas[t] + gamma * gae_lambda * (~ended[t]) * running
+        advantages[t] = running
+    return advantages, advantages + values
+
+
+def log_prob_entropy(logits: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Categorical log pi(a | s) (B,) and entropy (B,) from logits (B, A), without building a
+    torch.distributions object per minibatch (its argument checks cost more than the math, and
+    would raise on a NaN before `read_metrics` can name it)."""
+    log_p = torch.log_softmax(logits, dim=-1)
+    return log_p.gather(1, actions.long().unsqueeze(1)).squeeze(1), -(log_p.exp() * log_p).sum(-1)
+
+
+def normalize_advantages(advantages: torch.Tensor) -> torch.Tensor:
+    """Zero mean, unit std over the whole valid batch, once per rollout: a per-minibatch std is
+    NaN for a single row and noisy for a few."""
+    if len(advantages) < 2:
+        return advantages - advantages.mean()
+    return (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+
+
+def ppo_loss(new_log_probs: torch.Tensor, old_log_probs: torch.Tensor, advantages: torch.Tensor,
+             new_values: torch.Tensor, returns: torch.Tensor, entropy: torch.Tensor, clip_coef: float,
+             vf_coef: float, ent_coef: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Clipped surrogate + value regression - entropy bonus, on advantages already normalised.
+
+    The metrics are detached tensors: reading them is the caller's single device sync per iteration.
+    """
+    log_ratio = new_log_probs - old_log_probs
+    ratio = torch.exp(log_ratio)
+    policy_loss = torch.max(-advantages * ratio,
+                            -advantages * torch.clamp(ratio, 1 - clip_coef, 1 + clip_coef)).mean()
+    value_loss = 0.5 * ((new_values - returns) ** 2).mean()
+    entropy_mean = entropy.mean()
+    loss = policy_loss + vf_coef * value_loss - ent_coef * entropy_mean
+    clip_fraction = ((ratio - 1.0).abs() > clip_coef).float().mean()
+    # Schulman's low-variance estimator of KL(old || new), for early stopping on the update's size.
+    approx_kl = ((ratio - 1.0) - log_ratio).mean()
+    stats = {"loss": loss, "policy_loss": policy_loss, "value_loss": value_loss, "entropy": entropy_mean,
+             "clipfrac": clip_fraction, "approx_kl": approx_kl}
+    return loss, {name: value.detach() for name, value in stats.items()}
+
 
 def discounted_returns(rewards: torch.Tensor, ended: torch.Tensor, gamma: float,
                        start: torch.Tensor) -> torch.Tensor:

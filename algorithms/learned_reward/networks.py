@@ -1,97 +1,67 @@
-"""Networks of the learned-reward family, for Box observations and Discrete actions.
+"""Networks of the imitation family, for Box or Discrete observations and Discrete actions.
 
-- `ActorCritic`: separate tanh MLPs for the policy logits and the value, behind a running
-  observation normaliser whose statistics travel with the weights.
+Every network reads observations through `lfo_ray.nets.ObsFeatures` (standardised vectors, one-hot
+ids), so one definition serves CartPole's vectors and GridWorld's cells.
+
+- `ActorCritic`: separate tanh MLPs for the policy logits and the value; the observation statistics
+  are running buffers that travel with the weights.
 - `NumpyPolicy`: the same policy evaluated with numpy on rollout workers (a 64x64 MLP on 8 rows is
   ~10x cheaper in numpy than through torch's dispatcher), sampling or greedy.
-- Reward networks, all behind a fixed normaliser fitted on the expert's observations:
-  `PairDiscriminator` (GAIL/GAIfO), `NextStateModel` (IMRL), `TwoTower` (PMI-IL).
-
-The discriminator is an MLP on the concatenated, continuous input (one-hot actions for GAIL) rather
-than `adversarial.networks.Discriminator` (whose Discrete inputs are table lookups), because the
-gradient penalty interpolates between expert and agent inputs.
+- Reward networks: `PairDiscriminator` (GAIL/GAIfO), `NextStateModel` (IMRL), `TwoTower` (PMI-IL).
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
+import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-OBS_CLIP = 10.0
-
-
-def tanh_mlp(width_in: int, hidden: Sequence[int], width_out: int, out_gain: float = 1.0) -> nn.Sequential:
-    """Linear -> tanh -> ... -> Linear, orthogonally initialised (CleanRL's PPO initialisation)."""
-    widths = [width_in, *hidden, width_out]
-    layers: list[nn.Module] = []
-    for k, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
-        linear = nn.Linear(a, b)
-        last = k == len(widths) - 2
-        nn.init.orthogonal_(linear.weight, out_gain if last else np.sqrt(2))
-        nn.init.zeros_(linear.bias)
-        layers += [linear] if last else [linear, nn.Tanh()]
-    return nn.Sequential(*layers)
-
-
-class Normalizer(nn.Module):
-    """(x - mean) / std clipped to +-OBS_CLIP; `fit` sets the statistics, `update` merges a batch into
-    running statistics (Chan et al.'s parallel variance)."""
-
-    def __init__(self, dim: int) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.zeros(dim))
-        self.register_buffer("var", torch.ones(dim))
-        self.register_buffer("count", torch.tensor(1e-4))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return ((x - self.mean) / torch.sqrt(self.var + 1e-8)).clamp(-OBS_CLIP, OBS_CLIP)
-
-    @torch.no_grad()
-    def fit(self, x: torch.Tensor, min_std: float = 1e-3) -> None:
-        self.mean.copy_(x.mean(0))
-        self.var.copy_(x.var(0, unbiased=False).clamp_min(min_std ** 2))
-        self.count.fill_(len(x))
-
-    @torch.no_grad()
-    def update(self, x: torch.Tensor) -> None:
-        batch_mean, batch_var, n = x.mean(0), x.var(0, unbiased=False), len(x)
-        delta, total = batch_mean - self.mean, self.count + n
-        self.var.copy_((self.var * self.count + batch_var * n + delta ** 2 * self.count * n / total) / total)
-        self.mean.add_(delta * n / total)
-        self.count.copy_(total)
+from lfo_ray.nets import OBS_CLIP, ObsFeatures, PartsMLP
 
 
 class ActorCritic(nn.Module):
-    """Logits (B, A) and values (B,) of normalised observations (B, D)."""
+    """Logits (B, A) and values (B,) of observations (B, ...) or ids (B,)."""
 
-    def __init__(self, obs_dim: int, num_actions: int, hidden: Sequence[int]) -> None:
+    def __init__(self, observation_space: gym.Space, num_actions: int, hidden: Sequence[int]) -> None:
         super().__init__()
-        self.obs_dim, self.num_actions, self.hidden = obs_dim, num_actions, tuple(hidden)
-        self.normalizer = Normalizer(obs_dim)
-        self.pi = tanh_mlp(obs_dim, hidden, num_actions, out_gain=0.01)
-        self.v = tanh_mlp(obs_dim, hidden, 1, out_gain=1.0)
+        self.num_actions, self.hidden = num_actions, tuple(hidden)
+        self.features = ObsFeatures(observation_space)
+        width, discrete = [self.features.dim], [self.features.discrete]
+        self.pi = PartsMLP(width, discrete, hidden, num_actions, out_gain=0.01)
+        self.v = PartsMLP(width, discrete, hidden, 1, out_gain=1.0)
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = self.normalizer(obs)
+        x = [self.features(obs)]
         return self.pi(x), self.v(x).squeeze(-1)
 
+    def logits(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.pi([self.features(obs)])
+
     def acting_weights(self) -> dict[str, np.ndarray]:
-        """What rollout workers need: the normaliser and the policy layers, as numpy arrays."""
-        weights = {"mean": self.normalizer.mean, "var": self.normalizer.var}
-        for k, layer in enumerate(m for m in self.pi if isinstance(m, nn.Linear)):
+        """What rollout workers need: the observation encoding and the policy layers, as numpy arrays."""
+        features = self.features
+        weights: dict[str, torch.Tensor | np.ndarray] = {}
+        if features.discrete:
+            weights["one_hot"] = np.array([features.start, features.n])
+        else:
+            weights["mean"], weights["var"] = features.obs.mean, features.obs.var
+        weights["w0"], weights["b0"] = self.pi.first_layer()
+        for k, layer in enumerate((m for m in self.pi.rest if isinstance(m, nn.Linear)), start=1):
             weights[f"w{k}"], weights[f"b{k}"] = layer.weight, layer.bias
-        return {name: t.detach().cpu().numpy().copy() for name, t in weights.items()}
+        return {name: t.detach().cpu().numpy().copy() if isinstance(t, torch.Tensor) else t
+                for name, t in weights.items()}
 
 
 class NumpyPolicy:
-    """The ActorCritic's policy head in numpy: what rollout workers and the deployed policy run.
+    """The ActorCritic's policy head in numpy: what rollout workers run.
 
     Built as `NumpyPolicy(observation_space, action_space)` (the RolloutWorker policy factory
-    signature); acts uniformly at random until the first `set_weights`.
+    signature); acts uniformly at random until the first `set_weights`. For one-hot inputs the first
+    layer is a row lookup, never a (B, n) matrix product.
     """
 
     def __init__(self, observation_space=None, action_space=None, greedy: bool = False, seed: int = 0) -> None:
@@ -99,23 +69,37 @@ class NumpyPolicy:
         self.greedy = greedy
         self.rng = np.random.default_rng(seed)
         self.layers: list[tuple[np.ndarray, np.ndarray]] = []
-        self.mean = self.std = None
+        self.mean = self.std = self.one_hot = None
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        self.mean = weights["mean"].astype(np.float32)
-        self.std = np.sqrt(weights["var"] + 1e-8).astype(np.float32)
+        if "one_hot" in weights:
+            self.one_hot = (int(weights["one_hot"][0]), int(weights["one_hot"][1]))
+        else:
+            self.mean = weights["mean"].astype(np.float32)
+            self.std = np.sqrt(weights["var"] + 1e-8).astype(np.float32)
         count = sum(1 for name in weights if name.startswith("w"))
         self.layers = [(weights[f"w{k}"].T.astype(np.float32).copy(), weights[f"b{k}"].astype(np.float32))
                        for k in range(count)]
         self.num_actions = len(self.layers[-1][1])
 
     def logits(self, obs: np.ndarray) -> np.ndarray:
-        x = np.clip((np.asarray(obs, dtype=np.float32) - self.mean) / self.std, -OBS_CLIP, OBS_CLIP)
-        for k, (w, b) in enumerate(self.layers):
-            x = x @ w + b
-            if k < len(self.layers) - 1:
-                x = np.tanh(x)
+        first, *rest = self.layers
+        if self.one_hot is not None:
+            x = first[0][np.asarray(obs, dtype=np.int64) - self.one_hot[0]] + first[1]
+        else:
+            x = np.clip((np.asarray(obs, dtype=np.float32).reshape(len(obs), -1) - self.mean) / self.std,
+                        -OBS_CLIP, OBS_CLIP) @ first[0] + first[1]
+        for w, b in rest:
+            x = np.tanh(x) @ w + b
         return x
+
+    def probs(self, obs: np.ndarray) -> np.ndarray:
+        """(B, A) the distribution `act` draws from (one-hot rows when greedy)."""
+        logits = self.logits(obs).astype(np.float64)
+        if self.greedy:
+            return np.eye(logits.shape[1])[logits.argmax(-1)]
+        exp = np.exp(logits - logits.max(-1, keepdims=True))
+        return exp / exp.sum(-1, keepdims=True)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         if not self.layers:
@@ -128,80 +112,101 @@ class NumpyPolicy:
 
 
 class PairDiscriminator(nn.Module):
-    """Logit (B,) of D(s, x) = P(expert) on one concatenated input, x one of (`second`):
+    """Logit (B,) of D = P(expert) on the state's features and `second`, side by side:
 
-    - "one_hot": the action, one-hot (GAIL);
-    - "delta": s' - s under its own normaliser (GAIfO's default). Still a function of (s, s'), but a
-      CartPole step moves the state by ~1% of its spread, so on raw (s, s') the MLP mostly sees the
-      state marginal and rewards being where the expert was rather than moving as it did;
-    - "next_obs": s' under the state normaliser (GAIfO as published).
+    - "action": the action, one-hot (GAIL);
+    - "delta": the step s' - s (GAIfO's default). Still a function of (s, s'), but a CartPole step
+      moves the state by ~1% of its spread, so on raw (s, s') the MLP mostly sees the state marginal
+      and rewards being where the expert was rather than moving as it did;
+    - "next_obs": s' (GAIfO as published); "both": s' and the step.
     """
 
-    SECONDS = ("one_hot", "delta", "next_obs")
+    SECONDS = ("action", "delta", "next_obs", "both")
 
-    def __init__(self, obs_dim: int, second_dim: int, hidden: Sequence[int], second: str) -> None:
+    def __init__(self, observation_space: gym.Space, num_actions: int, hidden: Sequence[int], second: str) -> None:
         super().__init__()
         if second not in self.SECONDS:
             raise ValueError(f"second must be one of {self.SECONDS}, got {second!r}")
-        self.obs_dim, self.second = obs_dim, second
-        self.normalizer = Normalizer(obs_dim)
-        self.delta = Normalizer(obs_dim)
-        self.net = tanh_mlp(obs_dim + second_dim, hidden, 1)
+        self.second, self.num_actions = second, num_actions
+        self.obs = ObsFeatures(observation_space)
+        # Actions are few, so GAIL's is a dense one-hot float: the gradient penalty can interpolate it.
+        obs_part, delta_part, action_part = (self.obs.dim, self.obs.discrete), (self.obs.delta_dim, self.obs.discrete), \
+            (num_actions, False)
+        parts = [obs_part, *{"action": [action_part], "delta": [delta_part], "next_obs": [obs_part],
+                             "both": [obs_part, delta_part]}[second]]
+        self.net = PartsMLP([w for w, _ in parts], [d for _, d in parts], hidden, 1)
 
-    @torch.no_grad()
+    @property
+    def continuous(self) -> bool:
+        """True when every input part is a float vector (what the gradient penalty interpolates)."""
+        return not any(self.net.discrete)
+
     def fit(self, obs: torch.Tensor, next_obs: torch.Tensor) -> None:
-        """Normalisers from expert transitions."""
-        self.normalizer.fit(torch.cat([obs, next_obs]))
-        self.delta.fit(next_obs - obs, min_std=1e-6)
+        """Standardisation from expert transitions."""
+        self.obs.fit(obs, next_obs)
 
-    def features(self, obs: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-        """The (B, obs_dim + second_dim) input the MLP sees (what the gradient penalty interpolates)."""
-        if self.second == "delta":
-            x = self.delta(second - obs)
+    def features(self, obs: torch.Tensor, actions: torch.Tensor | None, next_obs: torch.Tensor) -> list[torch.Tensor]:
+        """The input parts the MLP sees."""
+        if self.second == "action":
+            if actions is None:
+                raise ValueError("GAIL's discriminator needs actions (the demonstrations have none)")
+            parts = [F.one_hot(actions.long(), self.num_actions).float()]
+        elif self.second == "delta":
+            parts = [self.obs.delta(obs, next_obs)]
         elif self.second == "next_obs":
-            x = self.normalizer(second)
+            parts = [self.obs(next_obs)]
         else:
-            x = second
-        return torch.cat([self.normalizer(obs), x], -1)
+            parts = [self.obs(next_obs), self.obs.delta(obs, next_obs)]
+        return [self.obs(obs), *parts]
 
-    def head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.net(features).squeeze(-1)
+    def head(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        return self.net(parts).squeeze(-1)
 
-    def forward(self, obs: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(obs, second))
+    def dense_head(self, x: torch.Tensor) -> torch.Tensor:
+        """`head` of the parts concatenated into one float matrix (continuous inputs only)."""
+        return self.head(list(x.split(list(self.net.widths), dim=1)))
+
+    def forward(self, obs: torch.Tensor, actions: torch.Tensor | None, next_obs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(obs, actions, next_obs))
 
 
 class NextStateModel(nn.Module):
-    """theta(s): the expert's mean next state (predicting the normalised change s' - s), plus a learned
-    per-dimension log std for the Gaussian likelihood form; both in the normalised space."""
+    """theta(s): the expert's mean step features (standardised s' - s, or the one-hot id difference),
+    plus a learned per-dimension log std for the Gaussian likelihood form."""
 
-    def __init__(self, obs_dim: int, hidden: Sequence[int]) -> None:
+    def __init__(self, observation_space: gym.Space, hidden: Sequence[int]) -> None:
         super().__init__()
-        self.normalizer = Normalizer(obs_dim)
-        self.delta = Normalizer(obs_dim)
-        self.net = tanh_mlp(obs_dim, hidden, obs_dim)
-        self.log_std = nn.Parameter(torch.zeros(obs_dim))
+        self.obs = ObsFeatures(observation_space)
+        self.net = PartsMLP([self.obs.dim], [self.obs.discrete], hidden, self.obs.delta_dim)
+        self.log_std = nn.Parameter(torch.zeros(self.obs.delta_dim))
+
+    def fit(self, obs: torch.Tensor, next_obs: torch.Tensor) -> None:
+        self.obs.fit(obs, next_obs)
 
     def target(self, obs: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
-        """The normalised change the model predicts."""
-        return self.delta(next_obs - obs)
+        """The step features the model predicts, as a float vector."""
+        return self.obs.one_hot(self.obs.delta(obs, next_obs), self.obs.delta_dim)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.net(self.normalizer(obs))
+        return self.net([self.obs(obs)])
 
 
 class TwoTower(nn.Module):
     """PMI-IL's DSSM: phi1(s') and phi2(s), each (B, E), optionally unit-norm."""
 
-    def __init__(self, obs_dim: int, hidden: Sequence[int], embed_dim: int, normalize: bool) -> None:
+    def __init__(self, observation_space: gym.Space, hidden: Sequence[int], embed_dim: int, normalize: bool) -> None:
         super().__init__()
-        self.normalizer = Normalizer(obs_dim)
-        self.phi1 = tanh_mlp(obs_dim, hidden, embed_dim)
-        self.phi2 = tanh_mlp(obs_dim, hidden, embed_dim)
+        self.obs = ObsFeatures(observation_space)
+        width, discrete = [self.obs.dim], [self.obs.discrete]
+        self.phi1 = PartsMLP(width, discrete, hidden, embed_dim)
+        self.phi2 = PartsMLP(width, discrete, hidden, embed_dim)
         self.normalize = normalize
 
+    def fit(self, obs: torch.Tensor, next_obs: torch.Tensor) -> None:
+        self.obs.fit(obs, next_obs)
+
     def _embed(self, tower: nn.Module, obs: torch.Tensor) -> torch.Tensor:
-        out = tower(self.normalizer(obs))
+        out = tower([self.obs(obs)])
         return F.normalize(out, dim=-1) if self.normalize else out
 
     def next_embed(self, next_obs: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,14 @@ import gymnasium as gym
 import numpy as np
 
 
+SUCCESSOR_ENVS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0")
+
+
+def has_successor_model(env_id: str) -> bool:
+    """Whether eq. 20's candidate next states can be computed for `env_id`."""
+    return env_id in SUCCESSOR_ENVS
+
+
 def _state_from_obs(env_id: str, obs: np.ndarray) -> np.ndarray:
     if env_id in ("CartPole-v1", "MountainCar-v0"):
         return obs.astype(np.float64)

@@ -1,6 +1,6 @@
 """Reward models: one small interface, four implementations, one PPO loop for all of them.
 
-    model = make_reward_model(config, obs_dim, num_actions, expert_pool, device, seed)
+    model = make_reward_model(config, observation_space, num_actions, expert_pool, seed)
     model.pretrain_step(expert)          # IMRL, PMI-IL: they learn from the expert alone
     model.update(expert, agent)          # one gradient step (the discriminators need agent data)
     model.reward(obs, actions, next_obs) # (B,) learned reward of agent transitions
@@ -17,7 +17,15 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from lfo_ray.algorithms.learned_reward.config import LearnedRewardConfig
+import gymnasium as gym
+
+from lfo_ray.algorithms.learned_reward.config import (
+    DiscriminatorConfig,
+    GAIfOConfig,
+    ImitationConfig,
+    IMRLConfig,
+    PMIILConfig,
+)
 from lfo_ray.algorithms.learned_reward.losses import (
     dot_reward,
     gaussian_nll,
@@ -34,7 +42,8 @@ from lfo_ray.algorithms.learned_reward.networks import NextStateModel, PairDiscr
 
 @dataclass(frozen=True)
 class TransitionTensors:
-    """A batch of transitions as tensors: obs, next_obs (B, D) float; actions (B,) long or None."""
+    """A batch of transitions as tensors: obs, next_obs (B, ...) float, or (B,) long ids for Discrete
+    observations; actions (B,) long or None."""
 
     obs: torch.Tensor
     next_obs: torch.Tensor
@@ -60,7 +69,7 @@ class RewardModel:
         self.module = module
         self.optimizer = torch.optim.Adam(module.parameters(), lr=lr, foreach=True)
         self.expert_pool = expert_pool
-        self.generator = torch.Generator(device=expert_pool.obs.device)
+        self.generator = torch.Generator(device=expert_pool.next_obs.device)
         self.generator.manual_seed(seed)
 
     def loss(self, expert: TransitionTensors, agent: TransitionTensors | None) -> tuple[torch.Tensor, dict]:
@@ -73,17 +82,18 @@ class RewardModel:
         """f(s, s') for ranking next states (eq. 20); None when the model does not score (s, s')."""
         return None
 
-    def step(self, expert: TransitionTensors, agent: TransitionTensors | None) -> dict[str, float]:
+    def step(self, expert: TransitionTensors, agent: TransitionTensors | None) -> dict[str, torch.Tensor]:
+        """One gradient step; metrics stay tensors, so a caller syncs with the device once per call."""
         loss, metrics = self.loss(expert, agent)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
-        return {"reward_loss": loss.item(), **metrics}
+        return {"reward_loss": loss.detach(), **metrics}
 
-    def pretrain_step(self, expert: TransitionTensors) -> dict[str, float]:
+    def pretrain_step(self, expert: TransitionTensors) -> dict[str, torch.Tensor]:
         return self.step(expert, None)
 
-    def update(self, expert: TransitionTensors, agent: TransitionTensors) -> dict[str, float]:
+    def update(self, expert: TransitionTensors, agent: TransitionTensors) -> dict[str, torch.Tensor]:
         return self.step(expert, agent if self.learns_from_agent else None)
 
     def sample_expert_next_obs(self, count: int) -> torch.Tensor:
@@ -93,51 +103,43 @@ class RewardModel:
 
 
 class AdversarialReward(RewardModel):
-    """GAIL (second input: the action, one-hot) or GAIfO (second input: s'), one class."""
+    """GAIL (second input: the action, one-hot) or GAIfO (second input: the step and/or s'), one class."""
 
-    def __init__(self, config: LearnedRewardConfig, obs_dim: int, num_actions: int,
+    def __init__(self, config: DiscriminatorConfig, observation_space: gym.Space, num_actions: int,
                  expert_pool: TransitionTensors, seed: int) -> None:
-        self.uses_actions = config.reward_model == "gail"
-        self.num_actions = num_actions
-        second_dim = num_actions if self.uses_actions else obs_dim
+        self.uses_actions = config.uses_actions
+        second = config.gaifo_input if isinstance(config, GAIfOConfig) else "action"
         torch.manual_seed(seed)
-        module = PairDiscriminator(obs_dim, second_dim, config.disc_hidden,
-                                   "one_hot" if self.uses_actions else config.gaifo_input).to(expert_pool.obs.device)
+        module = PairDiscriminator(observation_space, num_actions, config.disc_hidden,
+                                   second).to(expert_pool.next_obs.device)
         module.fit(expert_pool.obs, expert_pool.next_obs)
+        if config.grad_penalty > 0 and not module.continuous:
+            raise ValueError("grad_penalty interpolates between float inputs: it needs Box observations")
         super().__init__(module, config.disc_lr, expert_pool, seed)
         self.config = config
-
-    def second(self, actions: torch.Tensor | None, next_obs: torch.Tensor) -> torch.Tensor:
-        if not self.uses_actions:
-            return next_obs
-        if actions is None:
-            raise ValueError("GAIL's discriminator needs actions (the demonstrations have none)")
-        return F.one_hot(actions.long(), self.num_actions).float()
-
-    def logits(self, obs: torch.Tensor, actions: torch.Tensor | None, next_obs: torch.Tensor) -> torch.Tensor:
-        return self.module(obs, self.second(actions, next_obs))
 
     def loss(self, expert, agent):
         if agent is None:
             raise ValueError("the discriminator needs agent transitions")
         disc = self.module
-        expert_x = disc.features(expert.obs, self.second(expert.actions, expert.next_obs))
-        agent_x = disc.features(agent.obs, self.second(agent.actions, agent.next_obs))
+        expert_x = disc.features(expert.obs, expert.actions, expert.next_obs)
+        agent_x = disc.features(agent.obs, agent.actions, agent.next_obs)
         expert_logits, agent_logits = disc.head(expert_x), disc.head(agent_x)
         loss = smoothed_discriminator_loss(expert_logits, agent_logits, self.config.label_smoothing)
-        metrics = {"expert_prob": torch.sigmoid(expert_logits).mean().item(),
-                   "agent_prob": torch.sigmoid(agent_logits).mean().item()}
+        metrics = {"expert_prob": torch.sigmoid(expert_logits).mean().detach(),
+                   "agent_prob": torch.sigmoid(agent_logits).mean().detach()}
         if self.config.grad_penalty > 0:
-            penalty = gradient_penalty(disc.head, expert_x, agent_x, self.generator)
+            penalty = gradient_penalty(disc.dense_head, torch.cat(expert_x, 1), torch.cat(agent_x, 1),
+                                       self.generator)
             loss = loss + self.config.grad_penalty * penalty
-            metrics["grad_penalty"] = penalty.item()
+            metrics["grad_penalty"] = penalty.detach()
         return loss, metrics
 
     def reward(self, obs, actions, next_obs):
-        return imitation_reward(self.logits(obs, actions, next_obs), self.config.disc_reward)
+        return imitation_reward(self.module(obs, actions, next_obs), self.config.disc_reward)
 
     def score(self, obs, next_obs):
-        return None if self.uses_actions else self.logits(obs, None, next_obs)
+        return None if self.uses_actions else self.module(obs, None, next_obs)
 
 
 class InternalModelReward(RewardModel):
@@ -147,19 +149,18 @@ class InternalModelReward(RewardModel):
     learns_from_agent = False
     pretrains = True
 
-    def __init__(self, config: LearnedRewardConfig, obs_dim: int, num_actions: int,
+    def __init__(self, config: IMRLConfig, observation_space: gym.Space, num_actions: int,
                  expert_pool: TransitionTensors, seed: int) -> None:
         torch.manual_seed(seed)
-        module = NextStateModel(obs_dim, config.model_hidden).to(expert_pool.obs.device)
-        module.normalizer.fit(expert_pool.obs)
-        module.delta.fit(expert_pool.next_obs - expert_pool.obs)
+        module = NextStateModel(observation_space, config.model_hidden).to(expert_pool.next_obs.device)
+        module.fit(expert_pool.obs, expert_pool.next_obs)
         super().__init__(module, config.model_lr, expert_pool, seed)
         self.config = config
 
     def loss(self, expert, agent):
         model = self.module
         nll = gaussian_nll(model(expert.obs), model.log_std, model.target(expert.obs, expert.next_obs)).mean()
-        return nll, {"model_std": model.log_std.exp().mean().item()}
+        return nll, {"model_std": model.log_std.exp().mean().detach()}
 
     def reward(self, obs, actions, next_obs):
         model = self.module
@@ -177,12 +178,12 @@ class PMIReward(RewardModel):
 
     pretrains = True
 
-    def __init__(self, config: LearnedRewardConfig, obs_dim: int, num_actions: int,
+    def __init__(self, config: PMIILConfig, observation_space: gym.Space, num_actions: int,
                  expert_pool: TransitionTensors, seed: int) -> None:
         torch.manual_seed(seed)
-        module = TwoTower(obs_dim, config.tower_hidden, config.embed_dim,
-                          config.normalize_embeddings).to(expert_pool.obs.device)
-        module.normalizer.fit(torch.cat([expert_pool.obs, expert_pool.next_obs]))
+        module = TwoTower(observation_space, config.tower_hidden, config.embed_dim,
+                          config.normalize_embeddings).to(expert_pool.next_obs.device)
+        module.fit(expert_pool.obs, expert_pool.next_obs)
         super().__init__(module, config.tower_lr, expert_pool, seed)
         self.config = config
         self.learns_from_agent = config.negatives == "agent"
@@ -198,7 +199,7 @@ class PMIReward(RewardModel):
             extra = towers.next_embed(agent.next_obs) if agent is not None else None
             scores = in_batch_scores(next_embed, embed, tau, extra)
         loss = infonce_loss(scores)
-        accuracy = (scores.argmax(1) == 0).float().mean().item()
+        accuracy = (scores.argmax(1) == 0).float().mean().detach()
         return loss, {"infonce_accuracy": accuracy}
 
     def reward(self, obs, actions, next_obs):
@@ -213,9 +214,9 @@ class PMIReward(RewardModel):
         return dot_reward(self.module.next_embed(next_obs), self.module.embed(obs), self.config.temperature)
 
 
-def make_reward_model(config: LearnedRewardConfig, obs_dim: int, num_actions: int,
+def make_reward_model(config: ImitationConfig, observation_space: gym.Space, num_actions: int,
                       expert_pool: TransitionTensors, seed: int) -> RewardModel:
-    """The reward model named by config.reward_model; normalisers fitted on `expert_pool`."""
+    """The reward model of config's algorithm; standardisation fitted on `expert_pool`."""
     cls: Any = {"gail": AdversarialReward, "gaifo": AdversarialReward, "imrl": InternalModelReward,
                 "pmi_il": PMIReward}[config.reward_model]
-    return cls(config, obs_dim, num_actions, expert_pool, seed)
+    return cls(config, observation_space, num_actions, expert_pool, seed)

@@ -24,11 +24,12 @@ def train_and_score(algo: str, out: Path, overrides: dict[str, Any], noisy: bool
     return of the policy reloaded from its checkpoint."""
     env_kwargs = {"transition_prob": True} if noisy else {}
     demos = NOISY_DEMOS if noisy else DETERMINISTIC_DEMOS
-    result = train_run(algo, GRIDWORLD, demos, seed, out, overrides, env_kwargs, eval_episodes=64)
+    result = train_run(algo, GRIDWORLD, demos, seed, out, overrides, env_kwargs, eval_episodes=64,
+                       placement="local", progress=False)
     policy = algorithms.get(algo).load_policy(out / CHECKPOINT_DIR)
     model = TabularModel.from_env_kwargs(env_kwargs)
     if isinstance(policy, TabularPolicy):
         probs = policy.deployed_probs()
     else:
-        probs = policy.action_probs(np.arange(model.num_states))
+        probs = policy.probs(np.arange(model.num_states))
     return result, expected_return(model, probs)

@@ -1,0 +1,178 @@
+"""The network building blocks every algorithm shares: one of each.
+
+- `pick_device`: where a learner's tensors live ("auto"/None: the GPU when one is visible).
+- `to_tensor`: numpy -> torch, copying read-only arrays (what Ray's object store hands out).
+- `Normalizer`: fitted or running mean/std standardisation, clipped; statistics are buffers, so
+  they travel with the weights into checkpoints and to the acting policies.
+- `tanh_mlp`: Linear -> tanh -> ... -> Linear with CleanRL's orthogonal initialisation.
+- `ObsFeatures`: the one encoder from an observation space to network inputs — Box vectors
+  standardised, Discrete ids one-hot — and of a step s -> s' (`delta`): the standardised
+  change for Box, and for Discrete the id difference shifted to 0..2n-2, one-hot, so one
+  learned row stands for one kind of move in every state (+1 is a step right on a row-major
+  grid, whatever the cell).
+- `PartsMLP`: an MLP over several such inputs side by side. A one-hot input is passed as its
+  ids and its share of the first layer is a row lookup: the same function as a Linear layer on
+  the one-hot vector, without building a (B, 2500) matrix for a 50x50 grid.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+OBS_CLIP = 10.0
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """None or "auto": "cuda" when a GPU is visible to this process, else "cpu"; else `device`."""
+    if device in (None, "", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def to_tensor(array: np.ndarray | torch.Tensor, dtype: torch.dtype | None = torch.float32,
+              device: torch.device | str = "cpu") -> torch.Tensor:
+    """A tensor of `array`; read-only numpy views (from Ray's object store) are copied first,
+    because torch cannot wrap memory it may not write."""
+    if isinstance(array, np.ndarray) and not array.flags.writeable:
+        array = array.copy()
+    return torch.as_tensor(array, dtype=dtype, device=device)
+
+
+def tanh_mlp(width_in: int, hidden: Sequence[int], width_out: int, out_gain: float = 1.0) -> nn.Sequential:
+    """Linear -> tanh -> ... -> Linear, orthogonally initialised (CleanRL's PPO initialisation)."""
+    widths = [width_in, *hidden, width_out]
+    layers: list[nn.Module] = []
+    for k, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        linear = nn.Linear(a, b)
+        last = k == len(widths) - 2
+        nn.init.orthogonal_(linear.weight, out_gain if last else np.sqrt(2))
+        nn.init.zeros_(linear.bias)
+        layers += [linear] if last else [linear, nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
+class Normalizer(nn.Module):
+    """(x - mean) / std clipped to +-OBS_CLIP; `fit` sets the statistics, `update` merges a batch into
+    running statistics (Chan et al.'s parallel variance)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("var", torch.ones(dim))
+        self.register_buffer("count", torch.tensor(1e-4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return ((x - self.mean) / torch.sqrt(self.var + 1e-8)).clamp(-OBS_CLIP, OBS_CLIP)
+
+    @torch.no_grad()
+    def fit(self, x: torch.Tensor, min_std: float = 1e-3) -> None:
+        self.mean.copy_(x.mean(0))
+        self.var.copy_(x.var(0, unbiased=False).clamp_min(min_std ** 2))
+        self.count.fill_(len(x))
+
+    @torch.no_grad()
+    def update(self, x: torch.Tensor) -> None:
+        batch_mean, batch_var, n = x.mean(0), x.var(0, unbiased=False), len(x)
+        delta, total = batch_mean - self.mean, self.count + n
+        self.var.copy_((self.var * self.count + batch_var * n + delta ** 2 * self.count * n / total) / total)
+        self.mean.add_(delta * n / total)
+        self.count.copy_(total)
+
+
+def obs_dtype(space: gym.Space) -> torch.dtype:
+    """The tensor dtype observations of `space` are fed to `ObsFeatures` in."""
+    return torch.long if isinstance(space, gym.spaces.Discrete) else torch.float32
+
+
+class ObsFeatures(nn.Module):
+    """Network inputs of observations (`forward`) and of steps s -> s' (`delta`).
+
+    Box(shape): float features, flattened and standardised by `obs` (fitted, or updated as a running
+    estimate), width prod(shape); delta: s' - s standardised on its own (a CartPole step moves the
+    state ~1% of its spread, so the raw change would vanish next to the state).
+    Discrete(n): the one-hot input given by its ids (B,) long, width n (see `PartsMLP`); delta: the
+    ids s' - s + n - 1, width 2n - 1. `one_hot` makes them dense where a float vector is needed.
+    """
+
+    def __init__(self, space: gym.Space) -> None:
+        super().__init__()
+        if isinstance(space, gym.spaces.Discrete):
+            self.discrete, self.n, self.start = True, int(space.n), int(space.start)
+            self.dim, self.delta_dim = self.n, 2 * self.n - 1
+        elif isinstance(space, gym.spaces.Box):
+            self.discrete = False
+            self.dim = self.delta_dim = int(np.prod(space.shape))
+        else:
+            raise ValueError(f"unsupported observation space {space!r}: expected Box or Discrete")
+        self.obs = Normalizer(self.dim)
+        self.step = Normalizer(self.dim)
+
+    @torch.no_grad()
+    def fit(self, obs: torch.Tensor, next_obs: torch.Tensor | None = None) -> None:
+        """Standardisation statistics from demonstration transitions (nothing to fit for Discrete)."""
+        if self.discrete:
+            return
+        obs = obs.flatten(1)
+        self.obs.fit(obs if next_obs is None else torch.cat([obs, next_obs.flatten(1)]))
+        if next_obs is not None:
+            self.step.fit(next_obs.flatten(1) - obs, min_std=1e-6)
+
+    @torch.no_grad()
+    def update(self, obs: torch.Tensor) -> None:
+        """Merges a batch into the running observation statistics (Box only)."""
+        if not self.discrete:
+            self.obs.update(obs.flatten(1))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        if self.discrete:
+            return obs.long() - self.start
+        return self.obs(obs.flatten(1))
+
+    def delta(self, obs: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        if self.discrete:
+            return next_obs.long() - obs.long() + self.n - 1
+        return self.step(next_obs.flatten(1) - obs.flatten(1))
+
+    def one_hot(self, part: torch.Tensor, width: int) -> torch.Tensor:
+        """A part from `forward`/`delta` as a dense float vector (identity for Box features)."""
+        return F.one_hot(part, width).float() if self.discrete else part
+
+
+class PartsMLP(nn.Module):
+    """tanh MLP over inputs given side by side as parts: float (B, width) features, or (B,) ids of a
+    one-hot input of that width. Initialised as `tanh_mlp` on the concatenated input."""
+
+    def __init__(self, widths: Sequence[int], discrete: Sequence[bool], hidden: Sequence[int], width_out: int,
+                 out_gain: float = 1.0) -> None:
+        super().__init__()
+        dense = tanh_mlp(sum(widths), hidden, width_out, out_gain)
+        first = dense[0]
+        self.widths, self.discrete = tuple(widths), tuple(discrete)
+        columns = first.weight.detach().split(list(widths), dim=1)
+        self.first = nn.ParameterList(nn.Parameter(c.T.contiguous() if d else c.contiguous())
+                                      for c, d in zip(columns, discrete))
+        self.bias = nn.Parameter(first.bias.detach().clone())
+        self.rest = dense[1:]
+
+    def first_layer(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first layer as one dense (out, sum(widths)) weight and its bias."""
+        return torch.cat([w.T if d else w for w, d in zip(self.first, self.discrete)], dim=1), self.bias
+
+    def forward(self, parts: Sequence[torch.Tensor]) -> torch.Tensor:
+        if len(parts) != len(self.widths):
+            raise ValueError(f"expected {len(self.widths)} input parts, got {len(parts)}")
+        if len(parts) == 1 and not self.discrete[0]:
+            x = F.linear(parts[0], self.first[0], self.bias)      # the common case: one fused addmm
+        else:
+            x = self.bias
+            for weight, is_ids, part in zip(self.first, self.discrete, parts):
+                x = x + (weight[part] if is_ids else part @ weight.T)
+        for layer in self.rest:
+            x = layer(x)
+        return x
