@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 
 EPISODIC_RETURN = "charts/episodic_return"
 SPS = "charts/SPS"
@@ -17,20 +16,20 @@ def loss_tag(name: str) -> str:
 
 
 class Progress:
-    """A tqdm bar over env steps (or updates) showing the latest return and steps/s."""
+    """A tqdm bar over env steps (or updates) showing the latest return; the rate is tqdm's own (one
+    rate, scaled: "7.5k step/s")."""
 
     def __init__(self, total: int, desc: str, unit: str = "step", disable: bool | None = None) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable,
+        self.bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr, disable=disable,
                         dynamic_ncols=True, leave=False)
-        self.start = time.perf_counter()
         self.done = 0
 
     def update(self, n: int, **postfix: float) -> None:
         self.done += n
-        rate = self.done / max(time.perf_counter() - self.start, 1e-9)
-        self.bar.set_postfix({**{k: f"{v:.1f}" for k, v in postfix.items()}, "per_s": f"{rate:.0f}"})
+        if postfix:
+            self.bar.set_postfix({k: f"{v:.1f}" for k, v in postfix.items()}, refresh=False)
         self.bar.update(n)
 
     def close(self) -> None:

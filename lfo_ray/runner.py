@@ -84,7 +84,16 @@ class Evaluator:
 
     def evaluate(self, weights: tuple[int, list] | None, episodes: int, seed: int) -> float:
         """Mean return of `episodes` episodes started from `seed`."""
-        return float(np.mean(resolve(self.worker.call("evaluate", episodes, weights, seed))))
+        return self.result(self.submit(weights, episodes, seed))
+
+    def submit(self, weights: tuple[int, list] | None, episodes: int, seed: int) -> Any:
+        """Starts an evaluation and returns its future at once (on Ray it runs beside training)."""
+        return self.worker.call("evaluate", episodes, weights, seed)
+
+    @staticmethod
+    def result(future: Any) -> float:
+        """The mean return of a submitted evaluation (waits for it)."""
+        return float(np.mean(resolve(future)))
 
     def close(self) -> None:
         kill_all([self.worker])

@@ -23,6 +23,7 @@ evaluation of the deployed policy.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections import deque
@@ -43,11 +44,14 @@ from lfo_ray.experiment import RunContext, TrainOutput
 from lfo_ray.metrics import Progress
 from lfo_ray.placement import Done, gpus_available, kill_all, resolve
 from lfo_ray.replay import ReplayBuffer
+from lfo_ray.runner import Evaluator
 from lfo_ray.segments import SegmentGroup
 
 POLICY_FILE = "policy.npz"
 POLICY_INFO = "policy.json"
 REWARD_FILE = "reward_model.pt"
+EVAL_SEED = 7_919
+"""Intermediate evaluations start from seed + EVAL_SEED: fixed episodes, apart from train_run's final ones."""
 
 
 def supports(observation_space: gym.Space, action_space: gym.Space) -> str | None:
@@ -113,6 +117,9 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
     replay = placement.place(ReplayBuffer, config.replay_capacity, ctx.seed, num_cpus=0.1)
     group = SegmentGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, config.envs_per_worker,
                          ctx.seed, NumpyPolicy)
+    evaluator = Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 32), ctx.seed + EVAL_SEED,
+                          functools.partial(NumpyPolicy, greedy=True)) if config.eval_every else None
+    pending_eval: tuple[int, Any] | None = None
     progress = Progress(config.total_env_steps, config.reward_model, disable=not ctx.progress)
     writer, curve, recent = ctx.writer, [], deque(maxlen=config.stop_window)
     env_steps, iteration, start = 0, 0, time.perf_counter()
@@ -128,6 +135,17 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
         save_checkpoint(ctx.checkpoint_dir, state)
         return state
 
+    def collect_eval() -> bool:
+        """Records the pending evaluation; True when it reached stop_eval_return."""
+        nonlocal pending_eval
+        if pending_eval is None:
+            return False
+        at_steps, value = pending_eval[0], Evaluator.result(pending_eval[1])
+        pending_eval = None
+        curve.append((at_steps, value))
+        ctx.report(at_steps, value)
+        return config.stop_eval_return is not None and value >= config.stop_eval_return
+
     try:
         if ctx.resume:
             state = load_checkpoint(ctx.checkpoint_dir)
@@ -142,6 +160,7 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
         else:
             if config.pretrains:
                 pretrain_metrics = resolve(reward.call("pretrain", config.pretrain_steps))
+        start_steps = env_steps
         progress.update(env_steps)
         group.publish(resolve(policy.call("acting_weights")))
         weights, pending_reward = None, None
@@ -163,9 +182,14 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
             recent.extend(returns)
             elapsed = time.perf_counter() - start
             if returns:
-                curve.append((env_steps, float(np.mean(returns))))
-                ctx.report(env_steps, curve[-1][1])
-                writer.add_scalar(tags.EPISODIC_RETURN, curve[-1][1], env_steps)
+                writer.add_scalar(tags.EPISODIC_RETURN, float(np.mean(returns)), env_steps)
+                if evaluator is None:
+                    curve.append((env_steps, float(np.mean(returns))))
+                    ctx.report(env_steps, curve[-1][1])
+            if collect_eval():
+                break
+            if evaluator is not None and iteration % config.eval_every == 0:
+                pending_eval = (env_steps, evaluator.submit(group.weights, config.eval_episodes, ctx.seed + EVAL_SEED))
             writer.add_scalar(tags.SPS, env_steps / elapsed, env_steps)
             for name, value in metrics.items():
                 writer.add_scalar(tags.loss_tag(name), value, env_steps)
@@ -180,7 +204,9 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
                 checkpoint()
         if pending_reward is not None:
             metrics.update(resolve(pending_reward))
+        collect_eval()
         train_s = time.perf_counter() - start
+        env_steps_per_s = (env_steps - start_steps) / train_s
         ranking = resolve(reward.call("ranking_metric"))
         if weights is None:                     # resumed at or past the budget: the checkpoint's policy
             weights = resolve(policy.call("acting_weights"))
@@ -190,10 +216,12 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
     finally:
         progress.close()
         group.close()
+        if evaluator is not None:
+            evaluator.close()
         kill_all([reward, policy, replay])
     summary = {"iterations": iteration, "train_loop_s": train_s, "ranking_eq20": ranking,
                "recent_train_return": float(np.mean(recent)) if recent else float("nan"),
-               "stopped_early": env_steps < config.total_env_steps,
+               "stopped_early": env_steps < config.total_env_steps, "env_steps_per_s": env_steps_per_s,
                **{f"pretrain_{k}": v for k, v in pretrain_metrics.items()},
                **{f"final_{k}": v for k, v in metrics.items()}}
     return TrainOutput(policy=load_policy(ctx.checkpoint_dir), env_steps=env_steps, curve=curve, metrics=summary)

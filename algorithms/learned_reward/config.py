@@ -108,6 +108,15 @@ class ImitationConfig:
     (benchmarks: time to a return). The true reward is never used for learning."""
     stop_window: int = 20
     """Training episodes averaged for `stop_return`."""
+    eval_every: int = 0
+    """Iterations between greedy evaluations of the current policy (true reward, `eval_episodes`
+    episodes) on an evaluator of its own, concurrent with training on Ray; they become the learning
+    curve and the reports a sweep's scheduler acts on. 0: none (the curve is training returns)."""
+    eval_episodes: int = 10
+    """Episodes per intermediate evaluation."""
+    stop_eval_return: float | None = None
+    """Stop once an intermediate greedy evaluation reaches this mean return (benchmarks: time to a
+    deployable policy; needs eval_every > 0)."""
     checkpoint_every: int = 100
     """Iterations between checkpoints (learners, replay, counters) for --resume; one is always
     written at the end."""
@@ -124,7 +133,10 @@ class ImitationConfig:
         _check_choices(self, reward_norm=REWARD_NORMS)
         _check_at_least(self, 1, "total_env_steps", "num_workers", "envs_per_worker", "rollout_steps",
                         "update_epochs", "reward_batch_size", "replay_capacity", "stop_window",
-                        "checkpoint_every")
+                        "checkpoint_every", "eval_episodes")
+        _check_at_least(self, 0, "eval_every")
+        if self.stop_eval_return is not None and self.eval_every == 0:
+            raise ValueError("stop_eval_return needs intermediate evaluations: set eval_every > 0")
         _check_at_least(self, 2, "minibatch_size")
         _check_at_least(self, 0, "reward_steps", "ent_coef", "vf_coef")
         _check_positive(self, "lr", "clip_coef", "max_grad_norm")

@@ -467,3 +467,16 @@ def test_log_prob_entropy_matches_torch_distributions():
     dist = torch.distributions.Categorical(logits=logits)
     torch.testing.assert_close(log_probs, dist.log_prob(actions))
     torch.testing.assert_close(entropy, dist.entropy())
+
+
+def test_intermediate_greedy_evaluations_make_the_curve_and_can_stop(tmp_path):
+    reports = []
+    result = train_run("gaifo", "CartPole-v1", CARTPOLE_DEMOS, 0, tmp_path,
+                       {"total_env_steps": 4096, "eval_every": 2, "eval_episodes": 2, "stop_eval_return": 1.0},
+                       eval_episodes=2, placement="local", progress=False, reporter=reports.append)
+    # every CartPole episode returns >= 8, so the first evaluation (after iteration 2) stops the run
+    assert result["metrics"]["stopped_early"] and result["env_steps"] < 4096
+    assert len(result["curve"]) == 1 and result["curve"][0][1] >= 8.0
+    assert [r["return_mean"] for r in reports] == [result["curve"][0][1]]
+    with pytest.raises(ValueError, match="eval_every > 0"):
+        GAIfOConfig(stop_eval_return=400.0)
