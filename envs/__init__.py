@@ -35,10 +35,13 @@ def env_spec(env_id: str) -> gym.envs.registration.EnvSpec:
 
 
 def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv:
-    """`num_envs` copies of `env_id` that reset in the same step they finish.
+    """`num_envs` copies of `env_id`, batched.
 
-    Environments with a native batched implementation use it; others run in a SyncVectorEnv.
-    The final observation of a finished episode is in info["final_obs"] (mask "_final_obs").
+    Environments with a native batched implementation use it, with that implementation's own
+    autoreset mode: CartPole's, Acrobot's and MountainCar's reset a finished sub-env on the *next*
+    step (that step ignores its action), GridWorld's in the same step. Others run in a SyncVectorEnv
+    that resets in the same step, the final observation in info["final_obs"] (mask "_final_obs").
+    `lfo_ray.rollout.VectorDriver` turns either mode into clean transitions.
     """
     from gymnasium.vector import AutoresetMode
 

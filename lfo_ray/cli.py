@@ -8,19 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from lfo_ray.config import ConfigError, parse_assignments
+from lfo_ray.config import ConfigError, parse_assignments, parse_env_kwargs
 from lfo_ray.data.formats import FORMATS
-
-
-def _env_kwargs(items: list[str] | None) -> dict[str, Any]:
-    """--env-kw key=value: values parsed as JSON (true, 0.5, "x"), else kept as strings."""
-    out: dict[str, Any] = {}
-    for key, text in parse_assignments(items).items():
-        try:
-            out[key] = json.loads(text)
-        except json.JSONDecodeError:
-            out[key] = text
-    return out
 
 
 def _fmt(value: Any) -> str:
@@ -37,7 +26,7 @@ def cmd_collect(args: argparse.Namespace) -> None:
     spec = CollectSpec(
         env_id=args.env, episodes=args.episodes, seed=args.seed, noise=args.noise,
         envs_per_worker=args.envs_per_worker,
-        env_kwargs=tuple(sorted(_env_kwargs(args.env_kw).items())),
+        env_kwargs=tuple(sorted(parse_env_kwargs(args.env_kw).items())),
     )
     if not args.no_ray:
         ensure_ray(args.address)
@@ -104,7 +93,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     result = train_run(
         args.algo, args.env, args.demos, args.seed, args.out,
-        overrides=parse_assignments(args.set), env_kwargs=_env_kwargs(args.env_kw),
+        overrides=parse_assignments(args.set), env_kwargs=parse_env_kwargs(args.env_kw),
         eval_episodes=args.eval_episodes, placement=args.placement, address=args.address,
         resume=args.resume, progress=not args.quiet, torch_threads=args.torch_threads or None,
         use_preset=not args.no_preset,

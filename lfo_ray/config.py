@@ -77,5 +77,16 @@ def parse_assignments(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def parse_env_kwargs(items: list[str] | None) -> dict[str, Any]:
+    """--env-kw key=value: values parsed as JSON (true, 0.5, "x"), else kept as strings."""
+    out: dict[str, Any] = {}
+    for key, text in parse_assignments(items).items():
+        try:
+            out[key] = json.loads(text)
+        except json.JSONDecodeError:
+            out[key] = text
+    return out
+
+
 def config_to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)

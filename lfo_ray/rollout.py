@@ -15,7 +15,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
-from lfo_ray.core import Policy
+from lfo_ray.core import ActingPolicy, Policy
 
 if TYPE_CHECKING:
     from lfo_ray.batch import SampleBatch
@@ -127,7 +127,9 @@ class RolloutWorker:
         env = make_vector_env(env_id, num_envs, **env_kwargs)
         env.single_action_space.seed(seed)
         self.driver = VectorDriver(env, seed)
-        self.policy = policy_factory(env.single_observation_space, env.single_action_space)
+        self.policy: ActingPolicy = policy_factory(env.single_observation_space, env.single_action_space)
+        if not isinstance(self.policy, ActingPolicy):
+            raise TypeError(f"policy_factory made a {type(self.policy).__name__}, which lacks act/set_weights")
         self.version = -1
 
     def set_weights(self, weights: tuple[int, list] | None) -> None:

@@ -442,14 +442,13 @@ def _trial_row(result) -> dict[str, Any]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
-    from lfo_ray.cli import _env_kwargs
-    from lfo_ray.config import parse_assignments
+    from lfo_ray.config import parse_assignments, parse_env_kwargs
 
     try:
         best = run_sweep(
             args.algo, args.env, args.demos, args.out, num_samples=args.num_samples,
             search_space=args.search_space, scheduler=args.scheduler,
-            overrides=parse_assignments(args.set), env_kwargs=_env_kwargs(args.env_kw),
+            overrides=parse_assignments(args.set), env_kwargs=parse_env_kwargs(args.env_kw),
             seed=args.seed, eval_episodes=args.eval_episodes, cpus_per_trial=args.cpus_per_trial,
             max_concurrent=args.max_concurrent, grace_period=args.grace_period,
             address=args.address, verbose=0 if args.quiet else 1,

@@ -135,5 +135,7 @@ def test_train_job_on_a_local_head(tmp_path):
         assert "wrote " in logs and "py_modules_files" in logs.split("lfo_ray from", 1)[1], logs
     finally:
         head.stop()
-    assert head.process.returncode is not None
+    # the head is really gone: its GCS port no longer accepts connections
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", head.ports["port"])) != 0
     print(f"\njob test: {time.perf_counter() - start:.1f} s")

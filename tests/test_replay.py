@@ -53,3 +53,9 @@ def test_errors():
         ReplayBuffer(0)
     with pytest.raises(ValueError, match="rows"):
         SampleBatch(np.zeros((3, 2)), np.zeros(2), np.zeros(3), np.zeros((3, 2)), np.zeros(3, bool), np.zeros(3, bool))
+
+
+def test_replay_buffer_is_the_core_replay_interface():
+    from lfo_ray.core import Replay
+
+    assert isinstance(ReplayBuffer(4), Replay)

@@ -58,3 +58,16 @@ def test_evaluate_policy_returns_exactly_the_requested_episodes():
     assert returns.shape == (10,) and np.all((returns >= 8) & (returns <= 12))
     with pytest.raises(ValueError, match="episodes"):
         evaluate_policy(Constant(1), make_vector_env("CartPole-v1", 2), 0, seed=0)
+
+
+def test_worker_refuses_a_policy_without_the_acting_interface():
+    import pytest
+
+    from lfo_ray.rollout import RolloutWorker
+
+    class NoWeights:
+        def act(self, obs):
+            return obs
+
+    with pytest.raises(TypeError, match="lacks act/set_weights"):
+        RolloutWorker("CartPole-v1", {}, 2, 0, lambda obs_space, action_space: NoWeights())
