@@ -232,16 +232,18 @@ class PolicyLearner(TorchLearner):
         return rewards / np.sqrt(self.return_var + 1e-8)
 
     def minibatches(self, n: int) -> list[torch.Tensor]:
-        """One epoch's row indices: floor(n / minibatch_size) minibatches of exactly minibatch_size rows
-        (a fresh shuffle each epoch, so the rows left over take part in other epochs), or all n rows
-        when n is smaller; none when n < 2, whose advantage statistics mean nothing."""
+        """One epoch's row indices: ceil(n / minibatch_size) minibatches of exactly minibatch_size rows
+        over a fresh shuffle, the last one topped up from the start of the shuffle (so every row takes
+        part each epoch and no row twice in one minibatch), or all n rows when n is smaller; none when
+        n < 2, whose advantage statistics mean nothing."""
         size = self.config.minibatch_size
         if n < 2:
             return []
         order = torch.as_tensor(self.rng.permutation(n), device=self.device)
         if n <= size:
             return [order]
-        return list(order[: n // size * size].reshape(-1, size))
+        count = -(-n // size)
+        return list(torch.cat([order, order[: count * size - n]]).reshape(count, size))
 
     def update(self, rewards: list[np.ndarray], *segments: Segment) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """One PPO iteration on the segments (side by side) and their learned rewards; returns the new acting
