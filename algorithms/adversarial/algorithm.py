@@ -29,10 +29,9 @@ from lfo_ray.algorithms.adversarial.losses import (
 from lfo_ray.algorithms.adversarial.networks import Discriminator, difference, difference_space
 from lfo_ray.algorithms.bc.networks import (
     CategoricalPolicyNet,
-    NetworkPolicy,
     as_input,
     mlp,
-    save_network_policy,
+    mlp_policy,
 )
 from lfo_ray.algorithms.tabular.model import resolve_device
 from lfo_ray.data.parquet import atomic_write
@@ -189,8 +188,8 @@ def train(config: AdversarialConfig, ctx: RunContext) -> TrainOutput:
             writer.add_scalar(f"losses/{name}", number, env_steps)
 
     env.close()
-    deployed = NetworkPolicy(policy, greedy=config.greedy, seed=ctx.seed)
-    save_network_policy(deployed, ctx.checkpoint_dir)
+    deployed = mlp_policy(policy, greedy=config.greedy, seed=ctx.seed)
+    deployed.save(ctx.checkpoint_dir)
     disc_state = {k: v.detach().cpu() for k, v in discriminator.state_dict().items()}
     atomic_write(ctx.checkpoint_dir / DISCRIMINATOR_WEIGHTS, lambda tmp: torch.save(disc_state, tmp))
     metrics = {"final_train_return": curve[-1][1] if curve else float("nan")}

@@ -2,14 +2,12 @@
 
 from lfo_ray.algorithms.adversarial.algorithm import train
 from lfo_ray.algorithms.adversarial.config import GAIfOConfig
-from lfo_ray.algorithms.bc.networks import load_network_policy
 from lfo_ray.experiment import AlgorithmSpec
 
 ALGORITHM = AlgorithmSpec(
     name="gaifo",
     config_cls=GAIfOConfig,
     train=train,
-    load_policy=load_network_policy,
     observation_only=True,
     description="GAIfO (Torabi et al. 2018): discriminator on (s, s'), PPO learner; observations only.",
 )

@@ -2,14 +2,12 @@
 
 from lfo_ray.algorithms.adversarial.algorithm import train
 from lfo_ray.algorithms.adversarial.config import GAILConfig
-from lfo_ray.algorithms.bc.networks import load_network_policy
 from lfo_ray.experiment import AlgorithmSpec
 
 ALGORITHM = AlgorithmSpec(
     name="gail",
     config_cls=GAILConfig,
     train=train,
-    load_policy=load_network_policy,
     observation_only=False,
     description="GAIL (Ho & Ermon 2016): discriminator on (s, a), PPO learner.",
 )
