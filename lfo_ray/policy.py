@@ -210,7 +210,8 @@ def policy_from_state(spec: PolicySpec, state: Mapping[str, Any], seed: int | No
     """The policy of `spec` with the network weights `state` (tensors or numpy arrays, e.g. the
     weights a learner publishes to rollout workers), on the CPU."""
     net = spec.build()
-    net.load_state_dict({name: torch.as_tensor(np.array(value)) for name, value in state.items()})
+    net.load_state_dict({name: value if isinstance(value, torch.Tensor) else torch.tensor(np.asarray(value))
+                         for name, value in state.items()})
     net.eval()
     return Policy(net, spec, seed)
 
