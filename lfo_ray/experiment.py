@@ -92,13 +92,16 @@ def supports_every_env(observation_space: gym.Space, action_space: gym.Space) ->
 
 
 def space_requirement(reason: str, observation: tuple[type, ...] = (gym.spaces.Box, gym.spaces.Discrete),
-                      action: tuple[type, ...] = (gym.spaces.Discrete,)
+                      action: tuple[type, ...] = (gym.spaces.Discrete,), images: bool = True
                       ) -> Callable[[gym.Space, gym.Space], str | None]:
     """AlgorithmSpec.supports of an algorithm that runs where the observation and action spaces
-    are of these gymnasium types; `reason` is the line printed elsewhere."""
+    are of these gymnasium types (and, unless `images`, the observations are not uint8 HxWxC
+    images); `reason` is the line printed elsewhere."""
 
     def supports(observation_space: gym.Space, action_space: gym.Space) -> str | None:
-        ok = isinstance(observation_space, observation) and isinstance(action_space, action)
+        image = observation_space.dtype == np.uint8 and len(observation_space.shape) == 3
+        ok = (isinstance(observation_space, observation) and isinstance(action_space, action)
+              and (images or not image))
         return None if ok else reason
 
     return supports
