@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from lfo_ray.config import ConfigError, parse_assignments
 from lfo_ray.data.formats import FORMATS
+
+if TYPE_CHECKING:
+    from lfo_ray.experiment import AlgorithmSpec
 
 
 def _env_kwargs(items: list[str] | None) -> dict[str, Any]:
@@ -136,7 +139,7 @@ def cmd_list(args: argparse.Namespace) -> None:
     print(describe_algorithm(algorithms.get(args.algo), envs))
 
 
-def describe_algorithm(spec: Any, envs: Sequence[str]) -> str:
+def describe_algorithm(spec: AlgorithmSpec, envs: Sequence[str]) -> str:
     """What `lfo list ALGO` prints: description, data, envs, and every config field."""
     import dataclasses
 

@@ -99,7 +99,8 @@ def space_requirement(reason: str, observation: tuple[type, ...] = (gym.spaces.B
     images); `reason` is the line printed elsewhere."""
 
     def supports(observation_space: gym.Space, action_space: gym.Space) -> str | None:
-        image = observation_space.dtype == np.uint8 and len(observation_space.shape) == 3
+        image = (isinstance(observation_space, gym.spaces.Box) and observation_space.dtype == np.uint8
+                 and len(observation_space.shape) == 3)
         ok = (isinstance(observation_space, observation) and isinstance(action_space, action)
               and (images or not image))
         return None if ok else reason
