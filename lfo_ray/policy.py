@@ -233,7 +233,11 @@ def read_policy(directory: str | os.PathLike, seed: int | None = None) -> Policy
         raise ValueError(f"{weights_path}: refused: not a plain tensor file ({error})") from None
     if not isinstance(state, dict):
         raise ValueError(f"{weights_path}: expected a state_dict, got {type(state).__name__}")
-    return policy_from_state(spec, state, seed)
+    try:
+        return policy_from_state(spec, state, seed)
+    except (TypeError, RuntimeError) as error:  # kwargs the builder refuses; tensors that do not fit
+        raise ValueError(f"{directory}: the saved weights do not fit architecture {spec.architecture!r} "
+                         f"with kwargs {dict(spec.kwargs)} ({error})") from None
 
 
 def load_policy(run_dir: str | os.PathLike, seed: int | None = None) -> Policy:

@@ -114,6 +114,12 @@ def test_unknown_architecture_is_refused(tmp_path):
     (tmp_path / SPEC_FILE).write_text(json.dumps(dict(spec, format_version=99)))
     with pytest.raises(ValueError, match="format version 99"):
         read_policy(tmp_path)
+    (tmp_path / SPEC_FILE).write_text(json.dumps(dict(spec, kwargs={"hidden": [16]})))
+    with pytest.raises(ValueError, match="do not fit architecture 'mlp'"):
+        read_policy(tmp_path)
+    (tmp_path / SPEC_FILE).write_text(json.dumps(dict(spec, kwargs={"width": 16})))
+    with pytest.raises(ValueError, match="do not fit architecture 'mlp'"):
+        read_policy(tmp_path)
 
 
 class Exploit:
