@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lfo_ray import algorithms
-from lfo_ray.algorithms.tabular import TabularModel, TabularPolicy, expected_return
+from lfo_ray import load_policy
+from lfo_ray.algorithms.tabular import TabularModel, deployed_probs, expected_return
 from lfo_ray.algorithms.tabular.irl import REWARD_FILE
 from lfo_ray.algorithms.tabular.plots import save_reward_heatmap
 from lfo_ray.envs import GRIDWORLD
@@ -63,14 +63,6 @@ def ci95(values: list[float]) -> tuple[float, float]:
     return float(array.mean()), float(quantile * array.std(ddof=1) / math.sqrt(len(array)))
 
 
-def deployed_probs(policy, num_states: int) -> np.ndarray:
-    """(S, A) the distribution the saved policy acts from in every cell."""
-    if isinstance(policy, TabularPolicy):
-        return policy.deployed_probs()
-    probs = getattr(policy, "probs", None) or policy.action_probs
-    return probs(np.arange(num_states))
-
-
 def run_one(method: str, setting: str, seed: int, episodes: int, runs_dir: Path, quick: bool,
             reuse: bool) -> dict:
     env_kwargs, demo_file = SETTINGS[setting]
@@ -82,11 +74,10 @@ def run_one(method: str, setting: str, seed: int, episodes: int, runs_dir: Path,
             result = train_run(method, GRIDWORLD, demos, seed, out, overrides=QUICK[method] if quick else None,
                                env_kwargs=env_kwargs, eval_episodes=episodes, placement="local",
                                progress=False)
-    policy = algorithms.get(method).load_policy(out / CHECKPOINT_DIR)
     model = TabularModel.from_env_kwargs(env_kwargs)
     row = {
         "method": method, "setting": setting, "seed": seed,
-        "exact_return": expected_return(model, deployed_probs(policy, model.num_states)),
+        "exact_return": expected_return(model, deployed_probs(load_policy(out))),
         "sampled_return": result["return_mean"], "episodes": result["eval_episodes"],
         "train_s": result["train_s"], "wall_s": result["wall_s"], "env_steps": result["env_steps"],
         "out": str(out),

@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from lfo_ray.config import ConfigError, parse_assignments, parse_env_kwargs
 from lfo_ray.data.formats import FORMATS
+
+if TYPE_CHECKING:
+    from lfo_ray.experiment import AlgorithmSpec
 
 
 def _fmt(value: Any) -> str:
@@ -109,16 +112,44 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from lfo_ray.experiment import evaluate_run
 
     result = evaluate_run(args.dir, args.episodes, seed=args.seed)
-    print(f"return {result['return_mean']:.2f} ± {result['return_std']:.2f} "
-          f"over {result['episodes']} episodes")
+    print(f"{args.dir} ({result['algo']} on {result['env']}, seed {result['seed']}): "
+          f"return {result['return_mean']:.2f} ± {result['return_std']:.2f} over {result['episodes']} episodes")
 
 
 def cmd_list(args: argparse.Namespace) -> None:
     from lfo_ray import algorithms
     from lfo_ray.envs import CLASSIC_CONTROL, GRIDWORLD, PIXEL_GRIDWORLD
 
-    print("algorithms:   " + ", ".join(algorithms.names()))
-    print("environments: " + ", ".join(CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD)))
+    envs = CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD)
+    if args.algo is None:
+        print("algorithms:   " + ", ".join(algorithms.names()))
+        print("environments: " + ", ".join(envs))
+        print("`lfo list ALGO` describes one algorithm and its config fields.")
+        return
+    print(describe_algorithm(algorithms.get(args.algo), envs))
+
+
+def describe_algorithm(spec: AlgorithmSpec, envs: Sequence[str]) -> str:
+    """What `lfo list ALGO` prints: description, data, envs, and every config field."""
+    import dataclasses
+
+    from lfo_ray.config import field_docs
+    from lfo_ray.experiment import env_spaces
+
+    reasons = {env: spec.supports(*env_spaces(env)) for env in envs}
+    supported = [env for env, reason in reasons.items() if reason is None]
+    refused = sorted({reason for reason in reasons.values() if reason is not None})
+    data = ("observations only (the demonstrator's actions are never read)" if spec.observation_only
+            else "observations and the demonstrator's actions")
+    lines = [f"{spec.name}: {spec.description}", f"learns from:  {data}",
+             f"envs:         {', '.join(supported) or 'none of the shipped ones'}"]
+    lines += [f"              ({reason})" for reason in refused]
+    config, docs = spec.config_cls(), field_docs(spec.config_cls)
+    fields = [(f.name, repr(getattr(config, f.name))) for f in dataclasses.fields(config)]
+    width = max(len(f"{name} = {value}") for name, value in fields)
+    lines.append("config (--set KEY=VALUE):")
+    lines += [f"  {f'{name} = {value}':<{width}}  {docs.get(name, '')}".rstrip() for name, value in fields]
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20_000)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("list", help="list algorithms and environments")
+    p = sub.add_parser("list", help="list algorithms and environments, or describe one algorithm")
+    p.add_argument("algo", nargs="?", help="an algorithm: print its envs and config fields")
     p.set_defaults(func=cmd_list)
     # Tune and matplotlib load only when these commands run.
     from lfo_ray.plot import add_plot_parser

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import inspect
 import json
+import re
+import textwrap
 import typing
 from typing import Any, Mapping
 
@@ -86,6 +90,35 @@ def parse_env_kwargs(items: list[str] | None) -> dict[str, Any]:
         except json.JSONDecodeError:
             out[key] = text
     return out
+
+
+def field_docs(config_cls: type) -> dict[str, str]:
+    """The first sentence of the docstring written under each field of a config dataclass.
+
+    The docstrings are string literals right after the field, which Python does not keep at
+    runtime, so they are read from the class source with `ast`; the classes of the MRO are read
+    from base to subclass, so inherited fields are documented and a redefinition wins.
+    """
+    docs: dict[str, str] = {}
+    for cls in reversed(config_cls.__mro__):
+        try:
+            source = textwrap.dedent(inspect.getsource(cls))
+        except (OSError, TypeError):  # builtins (object) and classes without a source file
+            continue
+        body = next(node for node in ast.parse(source).body if isinstance(node, ast.ClassDef)).body
+        for node, after in zip(body, body[1:]):
+            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str)):
+                docs[node.target.id] = first_sentence(after.value.value)
+    return docs
+
+
+def first_sentence(text: str) -> str:
+    """The text up to its first full stop followed by a space or the end, on one line."""
+    flat = " ".join(text.split())
+    match = re.search(r"\.(\s|$)", flat)
+    return flat[: match.start() + 1] if match else flat
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

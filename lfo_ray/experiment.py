@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import gymnasium as gym
 import numpy as np
 
 from lfo_ray.config import apply_overrides, config_to_dict
@@ -86,6 +87,28 @@ class TrainOutput:
     """Extra figures for result.json (e.g. the recovered reward's correlation)."""
 
 
+def supports_every_env(observation_space: gym.Space, action_space: gym.Space) -> str | None:
+    """AlgorithmSpec.supports of an algorithm that runs on every env."""
+    return None
+
+
+def space_requirement(reason: str, observation: tuple[type, ...] = (gym.spaces.Box, gym.spaces.Discrete),
+                      action: tuple[type, ...] = (gym.spaces.Discrete,), images: bool = True
+                      ) -> Callable[[gym.Space, gym.Space], str | None]:
+    """AlgorithmSpec.supports of an algorithm that runs where the observation and action spaces
+    are of these gymnasium types (and, unless `images`, the observations are not uint8 HxWxC
+    images); `reason` is the line printed elsewhere."""
+
+    def supports(observation_space: gym.Space, action_space: gym.Space) -> str | None:
+        image = (isinstance(observation_space, gym.spaces.Box) and observation_space.dtype == np.uint8
+                 and len(observation_space.shape) == 3)
+        ok = (isinstance(observation_space, observation) and isinstance(action_space, action)
+              and (images or not image))
+        return None if ok else reason
+
+    return supports
+
+
 @dataclass(frozen=True)
 class AlgorithmSpec:
     """An algorithm as the registry knows it."""
@@ -93,16 +116,17 @@ class AlgorithmSpec:
     name: str
     config_cls: type
     train: Callable[[Any, RunContext], TrainOutput]
-    """Trains, saves its checkpoint under ctx.checkpoint_dir, returns the policy."""
-    load_policy: Callable[[Path], Policy]
-    """Loads the policy saved under a checkpoint directory."""
+    """Trains, saves its checkpoint and its policy (lfo_ray.policy) under ctx.checkpoint_dir,
+    returns the policy."""
     observation_only: bool
     """True when the algorithm never uses the demonstrator's actions."""
     description: str = ""
     preset: Callable[[str], dict[str, Any]] | None = None
     """env id -> config fields applied before the user's overrides (shipped per-env settings)."""
-    supports: Callable[[Any, Any], str | None] | None = None
-    """(observation space, action space) -> None when the algorithm can run there, else what it needs."""
+    supports: Callable[[gym.Space, gym.Space], str | None] = supports_every_env
+    """supports(observation_space, action_space): None when the algorithm can run on an env with
+    these spaces, else the one-line reason, naming the envs it can run on. train_run checks it
+    before any work. Default: every env."""
 
 
 def write_json(path: Path, payload: Mapping[str, Any]) -> None:
@@ -155,6 +179,8 @@ def train_run(
     from lfo_ray import algorithms
 
     spec = algorithms.get(algo)
+    env_kwargs = dict(env_kwargs or {})
+    check_supported(spec, env_id, env_kwargs)
     if torch_threads is not None:
         import torch
 
@@ -178,7 +204,6 @@ def train_run(
         raise ValueError(f"{algo} learns from actions, but {demos_path} holds observations only")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    env_kwargs = dict(env_kwargs or {})
     _seed_everything(seed)
     start = time.perf_counter()
     where = Placement(placement, address)
@@ -224,21 +249,35 @@ def evaluate_episodes(policy: Policy, env_id: str, episodes: int, seed: int,
 
 
 def evaluate_run(out_dir: str | os.PathLike, episodes: int, seed: int = 20_000) -> dict[str, Any]:
-    """Re-evaluates the policy saved by a finished run."""
-    from lfo_ray import algorithms
+    """Re-evaluates the policy saved by a finished run; also returns the run's algo, env and seed."""
+    from lfo_ray.policy import load_policy
 
     out = Path(out_dir)
     result_path = out / RESULT_FILE
     if not result_path.exists():
         raise FileNotFoundError(f"{result_path}: no result.json; is {out} the --out of `lfo train`?")
     result = json.loads(result_path.read_text())
-    checkpoint = out / CHECKPOINT_DIR
-    if not checkpoint.is_dir():
-        raise FileNotFoundError(f"{checkpoint}: missing checkpoint directory")
-    policy = algorithms.get(result["algo"]).load_policy(checkpoint)
+    policy = load_policy(out)
     returns = evaluate_episodes(policy, result["env"], episodes, seed, result.get("env_kwargs"))
-    return {"return_mean": float(returns.mean()), "return_std": float(returns.std()),
+    return {"algo": result["algo"], "env": result["env"], "seed": result["seed"],
+            "return_mean": float(returns.mean()), "return_std": float(returns.std()),
             "episodes": int(len(returns))}
+
+
+def env_spaces(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> tuple[gym.Space, gym.Space]:
+    """The single observation and action spaces of `env_id`."""
+    env = make_vector_env(env_id, 1, **dict(env_kwargs or {}))
+    try:
+        return env.single_observation_space, env.single_action_space
+    finally:
+        env.close()
+
+
+def check_supported(spec: AlgorithmSpec, env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> None:
+    """Raises ValueError with the algorithm's one-line reason when it cannot run on `env_id`."""
+    reason = spec.supports(*env_spaces(env_id, env_kwargs))
+    if reason is not None:
+        raise ValueError(reason)
 
 
 def _seed_everything(seed: int) -> None:

@@ -86,8 +86,11 @@ class Normalizer(nn.Module):
 
 
 def obs_dtype(space: gym.Space) -> torch.dtype:
-    """The tensor dtype observations of `space` are fed to `ObsFeatures` in."""
-    return torch.long if isinstance(space, gym.spaces.Discrete) else torch.float32
+    """Observations enter networks as int64 (Discrete ids), uint8 (uint8 Boxes: images, scaled inside
+    the network) or float32."""
+    if isinstance(space, gym.spaces.Discrete):
+        return torch.long
+    return torch.uint8 if space.dtype == np.uint8 else torch.float32
 
 
 class ObsFeatures(nn.Module):

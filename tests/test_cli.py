@@ -37,3 +37,39 @@ def test_errors_name_the_problem(tmp_path):
     result = run_cli("collect", "NoSuchEnv-v0", "--episodes", "1", "--out", str(tmp_path / "x.parquet"))
     assert result.returncode == 2 and "unknown environment 'NoSuchEnv-v0'" in result.stderr
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_list_describes_one_algorithm():
+    result = run_cli("list", "dagger")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("dagger: DAgger")
+    assert "observations and the demonstrator's actions" in lines[1]
+    assert "lfo_ray/GridWorld-v0" in lines[2] and "CartPole-v1" in lines[2]
+    # Its own fields and the ones inherited from BCConfig, each with its default and first sentence.
+    assert any(line.split() == ["rounds", "=", "8", *line.split()[3:]] for line in lines)
+    assert any("lr = 0.003" in line and line.endswith("Adam learning rate.") for line in lines)
+    refused = run_cli("list", "maxent_irl")
+    assert "envs:         lfo_ray/GridWorld-v0" in refused.stdout
+    assert "maxent_irl needs a tabular env such as lfo_ray/GridWorld-v0" in refused.stdout
+
+
+def test_evaluate_names_the_run(tmp_path):
+    out = tmp_path / "run"
+    trained = run_cli("train", "bc", "--env", "lfo_ray/GridWorld-v0", "--demos", str(DEMOS / "GridWorld-v0.parquet"),
+                      "--out", str(out), "--placement", "local", "--quiet", "--set", "train_steps=5",
+                      "--eval-episodes", "2")
+    assert trained.returncode == 0, trained.stderr
+    result = run_cli("evaluate", str(out), "--episodes", "3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{out} (bc on lfo_ray/GridWorld-v0, seed 0): return ")
+    assert result.stdout.rstrip().endswith("over 3 episodes")
+
+
+def test_unsupported_pairs_are_refused_before_any_work(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("train", "ilpo", "--env", "lfo_ray/GridWorld-v0", "--demos", str(DEMOS / "GridWorld-v0.parquet"),
+                     "--out", str(out), "--placement", "local")
+    assert result.returncode == 2
+    assert result.stderr.startswith("lfo: error: ilpo needs Box observations") and result.stderr.count("\n") == 1
+    assert not out.exists()

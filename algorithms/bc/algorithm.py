@@ -15,15 +15,10 @@ import torch
 
 from lfo_ray.algorithms.bc.config import BCConfig
 from lfo_ray.algorithms.bc.losses import bc_loss
-from lfo_ray.algorithms.bc.networks import (
-    CategoricalPolicyNet,
-    NetworkPolicy,
-    as_input,
-    load_network_policy,
-    save_network_policy,
-)
+from lfo_ray.algorithms.bc.networks import CategoricalPolicyNet, as_input, mlp_policy
 from lfo_ray.algorithms.tabular.model import resolve_device
-from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
+from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, space_requirement
+from lfo_ray.policy import Policy
 
 
 class BCLearner:
@@ -60,8 +55,8 @@ class BCLearner:
                 writer.add_scalar("charts/accuracy", metrics["accuracy"], self.steps)
         return metrics
 
-    def policy(self, seed: int | None = None) -> NetworkPolicy:
-        return NetworkPolicy(self.net, greedy=self.config.greedy, seed=seed)
+    def policy(self, seed: int | None = None) -> Policy:
+        return mlp_policy(self.net, greedy=self.config.greedy, seed=seed)
 
 
 def spaces_of(ctx: RunContext) -> tuple[gym.Space, int]:
@@ -82,15 +77,15 @@ def train(config: BCConfig, ctx: RunContext) -> TrainOutput:
     learner = BCLearner(config, observation_space, num_actions, ctx.seed)
     metrics = learner.train(transitions.obs, transitions.actions, config.train_steps, ctx.writer)
     policy = learner.policy(seed=ctx.seed)
-    save_network_policy(policy, ctx.checkpoint_dir)
+    policy.save(ctx.checkpoint_dir)
     return TrainOutput(policy=policy, env_steps=0, metrics={"final_" + k: v for k, v in metrics.items()})
 
 
 ALGORITHM = AlgorithmSpec(
     name="bc",
+    supports=space_requirement("bc needs a Discrete action space (every shipped env has one)"),
     config_cls=BCConfig,
     train=train,
-    load_policy=load_network_policy,
     observation_only=False,
     description="Behavioural cloning: maximum likelihood of the demonstrated actions.",
 )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import time
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -27,19 +26,18 @@ import torch
 from lfo_ray import metrics as tags
 from lfo_ray.algorithms.bco.config import BCOConfig, interaction_schedule
 from lfo_ray.algorithms.bco.losses import behavioural_cloning_loss, infer_actions, inverse_dynamics_loss
-from lfo_ray.algorithms.bco.networks import BCOPolicy, InverseDynamicsNet, PolicyNet, obs_dtype
+from lfo_ray.algorithms.bco.networks import BCOPolicy, InverseDynamicsNet, PolicyNet, policy_spec
 from lfo_ray.batch import SampleBatch
 from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
-from lfo_ray.data import space_from_dict
-from lfo_ray.data.parquet import atomic_write
-from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
+from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, space_requirement
 from lfo_ray.learner import TorchLearner
 from lfo_ray.metrics import Progress
 from lfo_ray.placement import Handle, gpus_available, kill_all, resolve
+from lfo_ray.nets import obs_dtype
+from lfo_ray.policy import policy_from_state, read_policy
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator, RolloutGroup
 
-POLICY_FILE = "policy.pt"
 LABEL_CHUNK = 4096
 
 
@@ -101,7 +99,7 @@ class BCOLearner(TorchLearner):
         labels = [infer_actions(inverse(self.expert_obs[i:i + LABEL_CHUNK], self.expert_next_obs[i:i + LABEL_CHUNK]))
                   for i in range(0, len(self.expert_obs), LABEL_CHUNK)]
         self.expert_labels = torch.cat(labels)
-        num_actions = self.modules["policy"].spec["num_actions"]
+        num_actions = self.modules["policy"].num_actions
         return torch.bincount(self.expert_labels, minlength=num_actions).tolist()
 
     def fit_policy(self, num_updates: int, batch_size: int) -> dict[str, float]:
@@ -123,9 +121,6 @@ class BCOLearner(TorchLearner):
     def policy_weights(self) -> dict[str, np.ndarray]:
         return self.get_weights(["policy"])["policy"]
 
-    def policy_spec(self) -> dict[str, Any]:
-        return self.modules["policy"].spec
-
     def state_dict(self) -> dict[str, Any]:
         return dict(super().state_dict(), rng=self.rng.bit_generator.state)
 
@@ -142,24 +137,6 @@ def env_spaces(ctx: RunContext) -> tuple[gym.Space, gym.spaces.Discrete]:
         return env.single_observation_space, env.single_action_space
     finally:
         env.close()
-
-
-def save_policy(directory: Path, spec: dict[str, Any], weights: dict[str, np.ndarray]) -> None:
-    payload = {"spec": spec, "weights": {k: torch.tensor(v) for k, v in weights.items()}}
-    atomic_write(Path(directory) / POLICY_FILE, lambda tmp: torch.save(payload, tmp))
-
-
-def load_policy(checkpoint_dir: Path) -> BCOPolicy:
-    """The greedy policy saved by the last finished phase (what `lfo evaluate` runs)."""
-    path = Path(checkpoint_dir) / POLICY_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no BCO policy saved")
-    payload = torch.load(path, map_location="cpu", weights_only=False)
-    spec = payload["spec"]
-    policy = BCOPolicy(space_from_dict(spec["observation_space"]), gym.spaces.Discrete(spec["num_actions"]),
-                       spec["hidden"], spec["conv_channels"], greedy=True)
-    policy.set_weights({k: v.numpy() for k, v in payload["weights"].items()})
-    return policy
 
 
 def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
@@ -187,7 +164,7 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
         first_phase, env_steps, curve = state["phase"], state["env_steps"], [tuple(p) for p in state["curve"]]
         if first_phase > 0:
             group.publish(resolve(learner.call("policy_weights")))
-    policy_spec = resolve(learner.call("policy_spec"))
+    spec = policy_spec(observation_space, action_space, config.policy_hidden, config.conv_channels)
 
     progress = Progress(config.budget, "bco", disable=not ctx.progress)
     progress.update(env_steps)
@@ -222,7 +199,7 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
                 curve.append((env_steps, eval_return))
                 ctx.report(env_steps, eval_return)
 
-            save_policy(ctx.checkpoint_dir, policy_spec, weights)
+            policy_from_state(spec, weights).save(ctx.checkpoint_dir)
             save_checkpoint(ctx.checkpoint_dir, {
                 "learner": resolve(learner.call("state_dict")),
                 "replay": resolve(replay.call("state_dict")),
@@ -235,7 +212,7 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
         kill_all([learner, replay])
         if evaluator is not None:
             evaluator.close()
-    policy = load_policy(ctx.checkpoint_dir)
+    policy = read_policy(ctx.checkpoint_dir)
     return TrainOutput(policy=policy, env_steps=env_steps, curve=curve,
                        metrics={"schedule": list(schedule), **{"final_" + k: v for k, v in metrics.items()}})
 
@@ -244,7 +221,7 @@ ALGORITHM = AlgorithmSpec(
     name="bco",
     config_cls=BCOConfig,
     train=train,
-    load_policy=load_policy,
+    supports=space_requirement("bco needs a Discrete action space (every shipped env has one)"),
     observation_only=True,
     description="BCO(alpha): inverse dynamics from the agent's own play labels the expert's "
                 "observations, then behavioural cloning (Torabi et al. 2018).",

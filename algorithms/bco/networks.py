@@ -12,14 +12,15 @@ The inverse model encodes the pair (s, s'): images stacked on the channel axis, 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
 
-from lfo_ray.data import space_from_dict, space_to_dict
+from lfo_ray.nets import obs_dtype
+from lfo_ray.policy import PolicySpec, register_architecture
 
 
 def is_image(space: gym.Space) -> bool:
@@ -130,30 +131,32 @@ class InverseDynamicsNet(nn.Module):
 
 
 class PolicyNet(nn.Module):
-    """Logits (B, A) of pi(a | s). `spec` holds what is needed to rebuild it."""
+    """Logits (B, A) of pi(a | s): the "bco" architecture of lfo_ray.policy."""
 
     def __init__(self, observation_space: gym.Space, num_actions: int, hidden: Sequence[int],
                  conv_channels: Sequence[int]) -> None:
         super().__init__()
-        self.spec = {"observation_space": space_to_dict(observation_space), "num_actions": int(num_actions),
-                     "hidden": list(hidden), "conv_channels": list(conv_channels)}
+        self.num_actions = int(num_actions)
         self.encoder = make_encoder(observation_space, False, conv_channels)
         self.head = mlp_head(self.encoder.out_features, hidden, num_actions)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(obs))
 
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any]) -> "PolicyNet":
-        return cls(space_from_dict(spec["observation_space"]), spec["num_actions"], spec["hidden"],
-                   spec["conv_channels"])
+
+def policy_spec(observation_space: gym.Space, action_space: gym.spaces.Discrete, hidden: Sequence[int],
+                conv_channels: Sequence[int]) -> PolicySpec:
+    """The deployed (greedy) policy's spec."""
+    return PolicySpec("bco", observation_space, action_space,
+                      {"hidden": list(hidden), "conv_channels": list(conv_channels)}, greedy=True)
 
 
-def obs_dtype(space: gym.Space) -> torch.dtype:
-    """Observations travel as int64 (Discrete), uint8 (images) or float32 (vectors)."""
-    if isinstance(space, gym.spaces.Discrete):
-        return torch.long
-    return torch.uint8 if is_image(space) else torch.float32
+def build_policy_net(observation_space: gym.Space, action_space: gym.spaces.Discrete, hidden: Sequence[int],
+                     conv_channels: Sequence[int]) -> PolicyNet:
+    return PolicyNet(observation_space, int(action_space.n), hidden, conv_channels)
+
+
+register_architecture("bco", build_policy_net)
 
 
 class BCOPolicy:
@@ -181,7 +184,7 @@ class BCOPolicy:
 
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
-        num_actions = self.net.spec["num_actions"]
+        num_actions = self.net.num_actions
         if not self.has_weights:
             return self.rng.integers(num_actions, size=len(obs))
         logits = self.net(torch.as_tensor(np.asarray(obs), dtype=self.dtype))

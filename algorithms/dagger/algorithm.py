@@ -16,14 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 from lfo_ray.algorithms.bc.algorithm import BCLearner, spaces_of
-from lfo_ray.algorithms.bc.networks import NetworkPolicy, load_network_policy, save_network_policy
 from lfo_ray.algorithms.dagger.config import DAggerConfig
 from lfo_ray.envs.experts import load_expert
-from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
+from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, space_requirement
+from lfo_ray.policy import Policy
 from lfo_ray.rollout import VectorDriver, evaluate_policy
 
 
-def collect_labelled(driver: VectorDriver, expert, learner: NetworkPolicy, beta: float, steps: int,
+def collect_labelled(driver: VectorDriver, expert, learner: Policy, beta: float, steps: int,
                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
     """Steps the mixture policy; returns the visited observations, the expert's labels, env steps."""
     visited, labels = [], []
@@ -73,7 +73,7 @@ def train(config: DAggerConfig, ctx: RunContext) -> TrainOutput:
                               float((learner.policy(seed=0).act(obs) != labels).mean()), env_steps)
 
     policy = learner.policy(seed=ctx.seed)
-    save_network_policy(policy, ctx.checkpoint_dir)
+    policy.save(ctx.checkpoint_dir)
     metrics = {"final_" + k: v for k, v in metrics.items()}
     metrics["dataset_size"] = int(sum(len(o) for o in dataset_obs))
     return TrainOutput(policy=policy, env_steps=env_steps, curve=curve, metrics=metrics)
@@ -81,9 +81,9 @@ def train(config: DAggerConfig, ctx: RunContext) -> TrainOutput:
 
 ALGORITHM = AlgorithmSpec(
     name="dagger",
+    supports=space_requirement("dagger needs a Discrete action space (every shipped env has one)"),
     config_cls=DAggerConfig,
     train=train,
-    load_policy=load_network_policy,
     observation_only=False,
     description="DAgger: behavioural cloning on states the learner visits, labelled by the expert.",
 )

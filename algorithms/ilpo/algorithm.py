@@ -24,7 +24,6 @@ import dataclasses
 import functools
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -33,15 +32,15 @@ import torch
 
 from lfo_ray.algorithms.ilpo.config import ILPOConfig
 from lfo_ray.algorithms.ilpo.losses import arn_loss, closest_latent, lpn_loss
-from lfo_ray.algorithms.ilpo.networks import ILPOPolicy, build_networks, check_spaces, is_image
+from lfo_ray.algorithms.ilpo.networks import ILPOPolicy, build_networks, is_image, unsupported_spaces
 from lfo_ray.batch import SampleBatch
-from lfo_ray.checkpoint import STATE_FILE, load_checkpoint, save_checkpoint
-from lfo_ray.data import space_from_dict, space_to_dict
+from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
 from lfo_ray.demos import DemoSampler
-from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
+from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, env_spaces
 from lfo_ray.learner import TorchLearner
 from lfo_ray.metrics import ENV_STEPS, EPISODIC_RETURN, SPS, UPDATES_PER_S, Progress, loss_tag
 from lfo_ray.placement import gpus_available, kill_all, resolve
+from lfo_ray.policy import PolicySpec, policy_from_state
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator, RolloutGroup
 
@@ -144,28 +143,14 @@ class ILPOLearner(TorchLearner):
         self.lpn_steps = state["lpn_steps"]
 
 
-def _spaces(ctx: RunContext) -> tuple[gym.spaces.Box, gym.spaces.Discrete]:
-    env = ctx.make_env(1)
-    try:
-        check_spaces(env.single_observation_space, env.single_action_space)
-        return env.single_observation_space, env.single_action_space
-    finally:
-        env.close()
-
-
-def _policy_info(config: ILPOConfig, observation_space: gym.Space, num_actions: int, n_latent: int) -> dict:
-    """What `load_policy` needs to rebuild the greedy policy."""
-    return {"observation_space": space_to_dict(observation_space), "num_actions": num_actions,
-            "n_latent": n_latent, "hidden": config.hidden, "conv_channels": config.conv_channels}
-
-
 def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
     if ctx.demos_path is None:
         raise ValueError("ILPO streams its demonstrations from a Parquet file: ctx.demos_path is needed")
-    observation_space, action_space = _spaces(ctx)
+    observation_space, action_space = env_spaces(ctx.env_id, ctx.env_kwargs)
     num_actions = int(action_space.n)
     n_latent = config.n_latent or num_actions
-    info = _policy_info(config, observation_space, num_actions, n_latent)
+    spec = PolicySpec("ilpo", observation_space, action_space,
+                      {"n_latent": n_latent, "hidden": config.hidden, "conv_channels": config.conv_channels})
     placement = ctx.placement
     placement.start()
     gpu = 1 if placement.on_ray and gpus_available() >= 1 else 0
@@ -182,7 +167,7 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
     def checkpoint() -> None:
         learner_state, replay_state = resolve([learner.call("state_dict"), replay.call("state_dict")])
         save_checkpoint(ctx.checkpoint_dir, {"learner": learner_state, "replay": replay_state,
-                                             "env_steps": env_steps, "curve": curve, "policy": info,
+                                             "env_steps": env_steps, "curve": curve,
                                              "config": dataclasses.asdict(config)})
 
     # Phase 1: the latent policy network, offline on the demonstrations.
@@ -202,8 +187,6 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
     # Phase 2: the action remapping network, online within the interaction budget.
     act = functools.partial(ILPOPolicy, n_latent=n_latent, hidden=config.hidden,
                             conv_channels=config.conv_channels, epsilon=config.epsilon)
-    greedy = ILPOPolicy(observation_space, action_space, n_latent=n_latent, hidden=config.hidden,
-                        conv_channels=config.conv_channels)
     # A resumed run starts fresh episodes rather than replaying the first run's.
     group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers,
                          config.envs_per_worker, ctx.seed + env_steps, act)
@@ -245,7 +228,9 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
         start = time.perf_counter()
     bar.close()
     # The driver's copy is only the returned policy: loaded once, from the final weights.
-    greedy.set_weights(weights)
+    greedy = policy_from_state(spec, {f"{module}.{name}": value for module, state in weights.items()
+                                      for name, value in state.items()})
+    greedy.save(ctx.checkpoint_dir)
     arn_updates = resolve(learner.call("counters"))["arn_updates"]
     checkpoint()
     group.close()
@@ -256,26 +241,11 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
     return TrainOutput(policy=greedy, env_steps=env_steps, curve=curve, metrics=metrics)
 
 
-def load_policy(checkpoint_dir: Path) -> ILPOPolicy:
-    """The greedy ILPO policy saved in a run's checkpoint."""
-    path = Path(checkpoint_dir) / STATE_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no ILPO checkpoint")
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    info = state["policy"]
-    policy = ILPOPolicy(space_from_dict(info["observation_space"]), gym.spaces.Discrete(info["num_actions"]),
-                        n_latent=info["n_latent"], hidden=info["hidden"], conv_channels=info["conv_channels"])
-    modules = state["learner"]["modules"]
-    policy.lpn.load_state_dict(modules["lpn"])
-    policy.arn.load_state_dict(modules["arn"])
-    return policy
-
-
 ALGORITHM = AlgorithmSpec(
     name="ilpo",
     config_cls=ILPOConfig,
     train=train,
-    load_policy=load_policy,
+    supports=unsupported_spaces,
     observation_only=True,
     description="Imitating Latent Policies from Observation: a latent policy and forward model "
                 "learned offline, latent actions remapped to real ones with a few interactions.",

@@ -1,5 +1,5 @@
 """ILPO's networks: the latent policy network (LPN), the action remapping network (ARN), and the
-acting policy built from both.
+acting policy built from both (`LatentActor`, the "ilpo" architecture of lfo_ray.policy).
 
 The LPN and the ARN sit on one encoder/generator interface, chosen from the observation space:
 
@@ -25,6 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from lfo_ray.learner import load_numpy_state
+from lfo_ray.policy import obs_tensor, register_architecture
 
 LEAK = 0.2
 
@@ -38,17 +39,19 @@ def is_image(space: gym.Space) -> bool:
     return isinstance(space, gym.spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3
 
 
-def check_spaces(observation_space: gym.Space, action_space: gym.Space) -> None:
+def unsupported_spaces(observation_space: gym.Space, action_space: gym.Space) -> str | None:
+    """Why ILPO cannot run with these spaces, or None (its AlgorithmSpec.supports)."""
     if not isinstance(action_space, gym.spaces.Discrete):
-        raise ValueError(f"ILPO needs a Discrete action space, got {action_space}")
+        return f"ilpo's latent actions are discrete: it needs a Discrete action space, got {action_space}"
     if not isinstance(observation_space, gym.spaces.Box):
-        raise ValueError(f"ILPO needs Box observations (vectors or uint8 HxWxC images), got "
-                         f"{observation_space}; for the grid world use lfo_ray/PixelGridWorld-v0")
+        return (f"ilpo needs Box observations (vectors or uint8 HxWxC images), got {observation_space}; "
+                f"for the grid world use lfo_ray/PixelGridWorld-v0")
     if is_image(observation_space):
         height, width, _ = observation_space.shape
         if height % 8 or width % 8:
-            raise ValueError(f"image observations need height and width divisible by 8 (three "
-                             f"stride-2 convolutions), got {observation_space.shape}")
+            return (f"ilpo's image observations need height and width divisible by 8 (three stride-2 "
+                    f"convolutions), got {observation_space.shape}")
+    return None
 
 
 class Normalizer(nn.Module):
@@ -246,9 +249,35 @@ def build_networks(observation_space: gym.spaces.Box, n_actions: int, n_latent: 
     return lpn, arn
 
 
+class LatentActor(nn.Module):
+    """The deployed policy's logits: ARN(s, z*) with z* = argmax_z pi(z|s), from raw observations.
+    The "ilpo" architecture of lfo_ray.policy."""
+
+    def __init__(self, observation_space: gym.spaces.Box, action_space: gym.spaces.Discrete, *,
+                 n_latent: int, hidden: int, conv_channels: int) -> None:
+        super().__init__()
+        unsupported = unsupported_spaces(observation_space, action_space)
+        if unsupported is not None:
+            raise ValueError(unsupported)
+        self.lpn, self.arn = build_networks(observation_space, int(action_space.n), n_latent, hidden,
+                                            conv_channels)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = self.lpn.normalizer(obs)
+        return self.arn(x, self.lpn.latent_logits(x).argmax(-1))
+
+    def set_weights(self, weights: dict[str, dict[str, np.ndarray]]) -> None:
+        """Loads the learner's published weights {"lpn": state, "arn": state}."""
+        load_numpy_state(self.lpn, weights["lpn"])
+        load_numpy_state(self.arn, weights["arn"])
+
+
+register_architecture("ilpo", LatentActor)
+
+
 class ILPOPolicy:
-    """Acts as the ARN phase prescribes: z* = argmax_z pi(z|s), a = argmax_a ARN(s, z*), and with
-    probability `epsilon` a uniformly random action instead. epsilon=0 is the deployed policy.
+    """Acts as the ARN phase prescribes: a = argmax_a ARN(s, argmax_z pi(z|s)) (`LatentActor`), and
+    with probability `epsilon` a uniformly random action instead. epsilon=0 is the deployed policy.
 
     Built on CPU by rollout workers through functools.partial(ILPOPolicy, n_latent=..., ...);
     random draws use the action space's generator, which each worker seeds differently.
@@ -256,18 +285,15 @@ class ILPOPolicy:
 
     def __init__(self, observation_space: gym.spaces.Box, action_space: gym.spaces.Discrete, *,
                  n_latent: int, hidden: int, conv_channels: int, epsilon: float = 0.0) -> None:
-        check_spaces(observation_space, action_space)
         self.observation_space = observation_space
         self.action_space = action_space
         self.epsilon = epsilon
-        self.lpn, self.arn = build_networks(observation_space, int(action_space.n), n_latent, hidden,
-                                            conv_channels)
-        self.lpn.eval()
-        self.arn.eval()
+        self.net = LatentActor(observation_space, action_space, n_latent=n_latent, hidden=hidden,
+                               conv_channels=conv_channels).eval()
+        self.lpn, self.arn = self.net.lpn, self.net.arn
 
     def set_weights(self, weights: dict[str, dict[str, np.ndarray]]) -> None:
-        load_numpy_state(self.lpn, weights["lpn"])
-        load_numpy_state(self.arn, weights["arn"])
+        self.net.set_weights(weights)
 
     @torch.no_grad()
     def latent_actions(self, obs: np.ndarray) -> np.ndarray:
@@ -275,9 +301,7 @@ class ILPOPolicy:
 
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
-        x = self.lpn.normalizer(obs)
-        latent = self.lpn.latent_logits(x).argmax(-1)
-        actions = self.arn(x, latent).argmax(-1).numpy()
+        actions = self.net(obs_tensor(obs, self.observation_space)).argmax(-1).numpy()
         if self.epsilon > 0:
             rng = self.action_space.np_random
             explore = rng.random(len(actions)) < self.epsilon

@@ -24,7 +24,6 @@ evaluation of the deployed policy.
 from __future__ import annotations
 
 import functools
-import json
 import time
 from collections import deque
 from pathlib import Path
@@ -43,12 +42,11 @@ from lfo_ray.data.parquet import atomic_write
 from lfo_ray.experiment import RunContext, TrainOutput
 from lfo_ray.metrics import Progress
 from lfo_ray.placement import Done, gpus_available, kill_all, resolve
+from lfo_ray.policy import PolicySpec, policy_from_state
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator
 from lfo_ray.segments import SegmentGroup
 
-POLICY_FILE = "policy.npz"
-POLICY_INFO = "policy.json"
 REWARD_FILE = "reward_model.pt"
 EVAL_SEED = 7_919
 """Intermediate evaluations start from seed + EVAL_SEED: fixed episodes, apart from train_run's final ones."""
@@ -81,25 +79,6 @@ def env_spaces(ctx: RunContext) -> tuple[gym.Space, int]:
 def _arg(future: Any) -> Any:
     """A future as an argument to another component: Ray resolves object refs itself, actor to actor."""
     return future.value if isinstance(future, Done) else future
-
-
-def save_policy(directory: Path, weights: dict[str, np.ndarray], greedy: bool) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    atomic_write(directory / POLICY_FILE, lambda tmp: np.savez(open(tmp, "wb"), **weights))
-    atomic_write(directory / POLICY_INFO, lambda tmp: Path(tmp).write_text(json.dumps({"greedy": greedy})))
-
-
-def load_policy(checkpoint_dir: Path) -> NumpyPolicy:
-    """The deployed policy (greedy unless the config said otherwise)."""
-    directory = Path(checkpoint_dir)
-    if not (directory / POLICY_FILE).exists():
-        raise FileNotFoundError(f"{directory / POLICY_FILE}: no learned-reward policy saved")
-    info = json.loads((directory / POLICY_INFO).read_text())
-    with np.load(directory / POLICY_FILE) as data:
-        weights = {name: data[name] for name in data.files}
-    policy = NumpyPolicy(greedy=bool(info["greedy"]), seed=0)
-    policy.set_weights(weights)
-    return policy
 
 
 def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
@@ -163,7 +142,7 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
         start_steps = env_steps
         progress.update(env_steps)
         group.publish(resolve(policy.call("acting_weights")))
-        weights, pending_reward = None, None
+        pending_reward = None
         while env_steps < config.total_env_steps:
             segments = group.sample_segments(config.rollout_steps, replay)
             rewards = reward.call("score", *map(_arg, segments))
@@ -208,10 +187,12 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
         train_s = time.perf_counter() - start
         env_steps_per_s = (env_steps - start_steps) / train_s
         ranking = resolve(reward.call("ranking_metric"))
-        if weights is None:                     # resumed at or past the budget: the checkpoint's policy
-            weights = resolve(policy.call("acting_weights"))
-        save_policy(ctx.checkpoint_dir, weights, config.greedy)
-        reward_modules = checkpoint()["reward"]["modules"]
+        state = checkpoint()
+        spec = PolicySpec("actor_critic", obs_space, gym.spaces.Discrete(num_actions),
+                          {"hidden": list(config.policy_hidden)}, greedy=config.greedy)
+        deployed = policy_from_state(spec, state["policy"]["modules"]["actor_critic"], seed=ctx.seed)
+        deployed.save(ctx.checkpoint_dir)
+        reward_modules = state["reward"]["modules"]
         atomic_write(ctx.checkpoint_dir / REWARD_FILE, lambda tmp: torch.save(reward_modules, tmp))
     finally:
         progress.close()
@@ -224,4 +205,4 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
                "stopped_early": env_steps < config.total_env_steps, "env_steps_per_s": env_steps_per_s,
                **{f"pretrain_{k}": v for k, v in pretrain_metrics.items()},
                **{f"final_{k}": v for k, v in metrics.items()}}
-    return TrainOutput(policy=load_policy(ctx.checkpoint_dir), env_steps=env_steps, curve=curve, metrics=summary)
+    return TrainOutput(policy=deployed, env_steps=env_steps, curve=curve, metrics=summary)

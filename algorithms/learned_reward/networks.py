@@ -5,6 +5,7 @@ ids), so one definition serves CartPole's vectors and GridWorld's cells.
 
 - `ActorCritic`: separate tanh MLPs for the policy logits and the value; the observation statistics
   are running buffers that travel with the weights.
+- `DeployedActor`: the policy part, what `lfo_ray.load_policy` rebuilds from a run.
 - `NumpyPolicy`: the same policy evaluated with numpy on rollout workers (a 64x64 MLP on 8 rows is
   ~10x cheaper in numpy than through torch's dispatcher), sampling or greedy.
 - Reward networks: `PairDiscriminator` (GAIL/GAIfO), `NextStateModel` (IMRL), `TwoTower` (PMI-IL).
@@ -21,6 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from lfo_ray.nets import OBS_CLIP, ObsFeatures, PartsMLP
+from lfo_ray.policy import register_architecture
 
 
 class ActorCritic(nn.Module):
@@ -54,6 +56,20 @@ class ActorCritic(nn.Module):
             weights[f"w{k}"], weights[f"b{k}"] = layer.weight, layer.bias
         return {name: t.detach().cpu().numpy().copy() if isinstance(t, torch.Tensor) else t
                 for name, t in weights.items()}
+
+
+class DeployedActor(ActorCritic):
+    """The deployed policy ("actor_critic" in lfo_ray.policy): the ActorCritic's logits alone."""
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.logits(obs)
+
+
+def build_actor(observation_space: gym.Space, action_space: gym.Space, hidden: Sequence[int]) -> DeployedActor:
+    return DeployedActor(observation_space, int(action_space.n), hidden)
+
+
+register_architecture("actor_critic", build_actor)
 
 
 class NumpyPolicy:

@@ -1,13 +1,13 @@
 """The registry entries of the imitation family: four names, one training function."""
 
-from lfo_ray.algorithms.learned_reward.algorithm import load_policy, supports, train
+from lfo_ray.algorithms.learned_reward.algorithm import supports, train
 from lfo_ray.algorithms.learned_reward.config import GAIfOConfig, GAILConfig, IMRLConfig, PMIILConfig
 from lfo_ray.algorithms.learned_reward.presets import preset
 from lfo_ray.experiment import AlgorithmSpec
 
 
 def _spec(name: str, config_cls: type, observation_only: bool, description: str) -> AlgorithmSpec:
-    return AlgorithmSpec(name=name, config_cls=config_cls, train=train, load_policy=load_policy,
+    return AlgorithmSpec(name=name, config_cls=config_cls, train=train,
                          observation_only=observation_only, description=description,
                          preset=lambda env_id: preset(name, env_id), supports=supports)
 

@@ -22,15 +22,20 @@ from lfo_ray.algorithms.maxent_irl.config import MaxEntIRLConfig
 from lfo_ray.algorithms.maxent_irl.losses import backward_pass
 from lfo_ray.algorithms.tabular import (
     TabularModel,
-    TabularPolicy,
     demo_start_distribution,
     demo_state_counts,
-    load_table_policy,
     resolve_device,
     state_features,
     state_visitation,
+    table_policy,
 )
-from lfo_ray.algorithms.tabular.irl import exact_return, feature_gradient, irl_metrics, save_irl_checkpoint
+from lfo_ray.algorithms.tabular.irl import (
+    exact_return,
+    feature_gradient,
+    irl_metrics,
+    save_irl_checkpoint,
+    tabular_env_only,
+)
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
 
 
@@ -56,7 +61,7 @@ def train(config: MaxEntIRLConfig, ctx: RunContext) -> TrainOutput:
     with torch.no_grad():
         reward = features @ theta
         policy = backward_pass(model, reward, model.horizon).exp()
-    deployed = TabularPolicy(policy.cpu().numpy(), greedy=config.greedy, seed=ctx.seed)
+    deployed = table_policy(policy.cpu().numpy(), greedy=config.greedy, seed=ctx.seed)
     save_irl_checkpoint(ctx.checkpoint_dir, model, theta, reward, deployed, "MaxEnt IRL reward",
                         {"features": config.features, "gamma": 1.0, "horizon": model.horizon})
     return TrainOutput(policy=deployed, env_steps=0, metrics=irl_metrics(model, reward, deployed))
@@ -64,9 +69,9 @@ def train(config: MaxEntIRLConfig, ctx: RunContext) -> TrainOutput:
 
 ALGORITHM = AlgorithmSpec(
     name="maxent_irl",
+    supports=tabular_env_only("maxent_irl"),
     config_cls=MaxEntIRLConfig,
     train=train,
-    load_policy=load_table_policy,
     observation_only=True,
     description="MaxEnt IRL (Ziebart 2008): exact backward/forward passes on the known model.",
 )

@@ -24,16 +24,21 @@ import torch
 from lfo_ray.algorithms.mce_irl.config import MCEIRLConfig
 from lfo_ray.algorithms.tabular import (
     TabularModel,
-    TabularPolicy,
     demo_start_distribution,
     demo_state_counts,
-    load_table_policy,
     resolve_device,
     soft_value_iteration,
     state_features,
     state_visitation,
+    table_policy,
 )
-from lfo_ray.algorithms.tabular.irl import exact_return, feature_gradient, irl_metrics, save_irl_checkpoint
+from lfo_ray.algorithms.tabular.irl import (
+    exact_return,
+    feature_gradient,
+    irl_metrics,
+    save_irl_checkpoint,
+    tabular_env_only,
+)
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
 
 
@@ -63,7 +68,7 @@ def train(config: MCEIRLConfig, ctx: RunContext) -> TrainOutput:
     with torch.no_grad():
         reward = features @ theta
         plan = soft_value_iteration(model, reward, config.gamma, init_values=values)
-    deployed = TabularPolicy(plan.policy.cpu().numpy(), greedy=config.greedy, seed=ctx.seed)
+    deployed = table_policy(plan.policy.cpu().numpy(), greedy=config.greedy, seed=ctx.seed)
     save_irl_checkpoint(ctx.checkpoint_dir, model, theta, reward, deployed, "MCE IRL reward",
                         {"features": config.features, "gamma": config.gamma, "horizon": model.horizon})
     return TrainOutput(policy=deployed, env_steps=0, metrics=irl_metrics(model, reward, deployed))
@@ -71,9 +76,9 @@ def train(config: MCEIRLConfig, ctx: RunContext) -> TrainOutput:
 
 ALGORITHM = AlgorithmSpec(
     name="mce_irl",
+    supports=tabular_env_only("mce_irl"),
     config_cls=MCEIRLConfig,
     train=train,
-    load_policy=load_table_policy,
     observation_only=True,
     description="Maximum causal entropy IRL (Ziebart 2010): soft value iteration, exact visitation.",
 )

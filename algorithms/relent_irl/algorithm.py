@@ -44,16 +44,15 @@ from lfo_ray.algorithms.relent_irl.losses import (
 )
 from lfo_ray.algorithms.tabular import (
     TabularModel,
-    TabularPolicy,
     demo_start_distribution,
     demo_state_counts,
-    load_table_policy,
     resolve_device,
     soft_value_iteration,
     state_features,
+    table_policy,
     value_iteration,
 )
-from lfo_ray.algorithms.tabular.irl import exact_return, irl_metrics, save_irl_checkpoint
+from lfo_ray.algorithms.tabular.irl import exact_return, irl_metrics, save_irl_checkpoint, tabular_env_only
 from lfo_ray.algorithms.tabular.visitation import discounts
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
 from lfo_ray.rollout import VectorDriver
@@ -165,7 +164,7 @@ def train(config: RelEntIRLConfig, ctx: RunContext) -> TrainOutput:
         reward = features @ theta
         policy = derive_policy(model, reward, config)
         weights = trajectory_weights(reward, sample_counts, log_ratios, *grouping)
-    deployed = TabularPolicy(policy.cpu().numpy(), greedy=config.greedy, seed=ctx.seed)
+    deployed = table_policy(policy.cpu().numpy(), greedy=config.greedy, seed=ctx.seed)
     save_irl_checkpoint(ctx.checkpoint_dir, model, theta, reward, deployed, "RelEnt IRL reward",
                         {"features": config.features, "gamma": config.gamma, "plan_gamma": config.plan_gamma,
                          "goal_margin": config.goal_margin, "horizon": model.horizon})
@@ -251,9 +250,9 @@ def derive_policy(model: TabularModel, reward: torch.Tensor, config: RelEntIRLCo
 
 ALGORITHM = AlgorithmSpec(
     name="relent_irl",
+    supports=tabular_env_only("relent_irl"),
     config_cls=RelEntIRLConfig,
     train=train,
-    load_policy=load_table_policy,
     observation_only=True,
     description="Relative entropy IRL (Boularias 2011): model-free importance sampling, uniform baseline, start-conditioned.",
 )

@@ -13,7 +13,7 @@ from lfo_ray.algorithms.tabular.planning import (
     soft_value_iteration,
     value_iteration,
 )
-from lfo_ray.algorithms.tabular.policy import TabularPolicy, load_table_policy, save_table_policy
+from lfo_ray.algorithms.tabular.policy import deployed_probs, table_policy
 from lfo_ray.algorithms.tabular.visitation import (
     demo_start_distribution,
     demo_state_counts,
@@ -26,14 +26,13 @@ __all__ = [
     "FEATURES",
     "SoftPlan",
     "TabularModel",
-    "TabularPolicy",
     "demo_start_distribution",
+    "deployed_probs",
     "demo_state_counts",
     "expected_return",
-    "load_table_policy",
     "policy_returns",
     "resolve_device",
-    "save_table_policy",
+    "table_policy",
     "soft_value_iteration",
     "state_features",
     "state_visitation",

@@ -7,18 +7,27 @@ import json
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 
 from lfo_ray.algorithms.tabular.model import TabularModel
 from lfo_ray.algorithms.tabular.plots import save_reward_heatmap
-from lfo_ray.algorithms.tabular.policy import TabularPolicy, save_array, save_table_policy
+from lfo_ray.algorithms.tabular.policy import deployed_probs, save_array, table_policy
+from lfo_ray.policy import Policy
 from lfo_ray.algorithms.tabular.visitation import expected_return
 from lfo_ray.data.parquet import atomic_write
+from lfo_ray.experiment import space_requirement
 
 REWARD_FILE = "reward.npy"
 REWARD_PLOT = "reward.png"
 WEIGHTS_FILE = "theta.npy"
+
+
+def tabular_env_only(algo: str):
+    """AlgorithmSpec.supports of an IRL method: it plans on the known model of a Discrete-state env."""
+    return space_requirement(f"{algo} needs a tabular env such as lfo_ray/GridWorld-v0",
+                             observation=(gym.spaces.Discrete,))
 
 
 def feature_gradient(expert_features: torch.Tensor, learner_counts: torch.Tensor,
@@ -49,7 +58,7 @@ def reward_correlation(model: TabularModel, reward: np.ndarray) -> dict[str, flo
 
 
 def save_irl_checkpoint(directory: Path, model: TabularModel, theta: torch.Tensor, reward: torch.Tensor,
-                        policy: TabularPolicy, title: str, info: dict[str, Any]) -> None:
+                        policy: Policy, title: str, info: dict[str, Any]) -> None:
     """theta.npy (K,), reward.npy (S,), reward.png (size x size heatmap), the policy table and
     irl.json (features, discount, ...: what is needed to re-plan on the reward)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -57,7 +66,7 @@ def save_irl_checkpoint(directory: Path, model: TabularModel, theta: torch.Tenso
     save_array(directory / WEIGHTS_FILE, theta.detach().cpu().numpy())
     save_array(directory / REWARD_FILE, reward_np)
     save_reward_heatmap(reward_np, model.spec.size, directory / REWARD_PLOT, title)
-    save_table_policy(policy, directory)
+    policy.save(directory)
     text = json.dumps(info, indent=2, sort_keys=True)
     atomic_write(directory / "irl.json", lambda tmp: Path(tmp).write_text(text))
 
@@ -68,11 +77,11 @@ def load_reward(directory: Path) -> np.ndarray:
 
 def exact_return(model: TabularModel, policy: torch.Tensor, greedy: bool) -> float:
     """Exact true return of the policy (S, A) as it would be deployed (argmax when greedy)."""
-    return expected_return(model, TabularPolicy(policy.detach().cpu().numpy(), greedy=greedy).deployed_probs())
+    return expected_return(model, deployed_probs(table_policy(policy.detach().cpu().numpy(), greedy=greedy)))
 
 
-def irl_metrics(model: TabularModel, reward: torch.Tensor, policy: TabularPolicy) -> dict[str, float]:
+def irl_metrics(model: TabularModel, reward: torch.Tensor, policy: Policy) -> dict[str, float]:
     """Reward correlations and the exact return of the deployed policy."""
     metrics = reward_correlation(model, reward.detach().cpu().numpy())
-    metrics["exact_return"] = expected_return(model, policy.deployed_probs())
+    metrics["exact_return"] = expected_return(model, deployed_probs(policy))
     return metrics

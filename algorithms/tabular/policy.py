@@ -1,44 +1,58 @@
-"""A stationary policy over a discrete state space stored as a table of action probabilities."""
+"""A stationary policy over a discrete state space: the "table" architecture of lfo_ray.policy.
+
+The table holds log-probabilities (S, A), so the shared `Policy` treats it like any network's
+logits: argmax when greedy (ties: lowest action), sampling otherwise.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
+import torch
+from torch import nn
 
 from lfo_ray.data.parquet import atomic_write
-
-POLICY_TABLE = "policy_probs.npy"
-POLICY_INFO = "policy.json"
+from lfo_ray.policy import Policy, PolicySpec, register_architecture
 
 
-class TabularPolicy:
-    """probs: (S, A) action probabilities. Greedy policies act by argmax (ties: lowest action);
-    stochastic ones sample from the table with their own generator."""
+class LogProbTable(nn.Module):
+    """Action log-probabilities (B, A) of states (B,) int64, read from an (S, A) table."""
 
-    def __init__(self, probs: np.ndarray, greedy: bool = True, seed: int | None = None) -> None:
-        probs = np.asarray(probs, dtype=np.float64)
-        if probs.ndim != 2 or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-6):
-            raise ValueError(f"probs must be (S, A) rows summing to 1, got shape {probs.shape}")
-        self.probs = probs
-        self.greedy = greedy
-        self.table = probs.argmax(axis=1)
-        self.cumulative = probs.cumsum(axis=1)
-        self.rng = np.random.default_rng(seed)
+    def __init__(self, observation_space: gym.spaces.Discrete, action_space: gym.spaces.Discrete) -> None:
+        super().__init__()
+        if not isinstance(observation_space, gym.spaces.Discrete):
+            raise ValueError(f"a table policy needs a Discrete observation space, got {observation_space}")
+        self.start = int(observation_space.start)
+        uniform = torch.full((int(observation_space.n), int(action_space.n)), -np.log(int(action_space.n)),
+                             dtype=torch.float64)
+        self.register_buffer("log_probs", uniform)
 
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        states = np.asarray(obs, dtype=np.int64)
-        if self.greedy:
-            return self.table[states]
-        draws = self.rng.random(states.shape)[..., None]
-        return np.minimum((draws > self.cumulative[states]).sum(axis=-1), self.probs.shape[1] - 1)
+    def forward(self, states: torch.Tensor) -> torch.Tensor:
+        return self.log_probs[states.long() - self.start]
 
-    def deployed_probs(self) -> np.ndarray:
-        """(S, A) the distribution `act` draws from: one-hot rows when greedy."""
-        if not self.greedy:
-            return self.probs
-        return np.eye(self.probs.shape[1])[self.table]
+
+register_architecture("table", LogProbTable)
+
+
+def table_policy(probs: np.ndarray, greedy: bool = True, seed: int | None = None) -> Policy:
+    """The Policy acting by the (S, A) action probabilities `probs` (rows summing to 1)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-6):
+        raise ValueError(f"probs must be (S, A) rows summing to 1, got shape {probs.shape}")
+    spec = PolicySpec("table", gym.spaces.Discrete(probs.shape[0]), gym.spaces.Discrete(probs.shape[1]),
+                      greedy=greedy)
+    table = spec.build()
+    with np.errstate(divide="ignore"):
+        table.log_probs.copy_(torch.from_numpy(np.log(probs)))
+    return Policy(table, spec, seed)
+
+
+def deployed_probs(policy: Policy) -> np.ndarray:
+    """(S, A) the distribution a policy over Discrete(S) acts by in every state."""
+    space = policy.observation_space
+    return policy.probs(np.arange(space.start, space.start + space.n))
 
 
 def save_array(path: Path, array: np.ndarray) -> None:
@@ -49,17 +63,3 @@ def save_array(path: Path, array: np.ndarray) -> None:
             np.save(handle, np.asarray(array))
 
     atomic_write(path, write)
-
-
-def save_table_policy(policy: TabularPolicy, directory: Path) -> None:
-    save_array(directory / POLICY_TABLE, policy.probs)
-    info = json.dumps({"greedy": policy.greedy})
-    atomic_write(directory / POLICY_INFO, lambda tmp: Path(tmp).write_text(info))
-
-
-def load_table_policy(directory: Path) -> TabularPolicy:
-    directory = Path(directory)
-    if not (directory / POLICY_TABLE).exists():
-        raise FileNotFoundError(f"{directory / POLICY_TABLE}: no saved table policy")
-    info = json.loads((directory / POLICY_INFO).read_text())
-    return TabularPolicy(np.load(directory / POLICY_TABLE), greedy=bool(info["greedy"]))

@@ -9,7 +9,7 @@ import torch
 
 from lfo_ray.algorithms.bc.config import BCConfig
 from lfo_ray.algorithms.bc.losses import bc_loss
-from lfo_ray.algorithms.bc.networks import CategoricalPolicyNet, NetworkPolicy
+from lfo_ray.algorithms.bc.networks import CategoricalPolicyNet, mlp_policy
 
 from tests.algorithms.gridworld_helpers import train_and_score
 
@@ -28,7 +28,7 @@ def test_bc_loss_is_negative_log_likelihood():
 def test_policy_network_handles_discrete_and_box_observations():
     discrete = CategoricalPolicyNet(gym.spaces.Discrete(5), 3, (8,))
     assert discrete(torch.tensor([0, 4])).shape == (2, 3)
-    box = NetworkPolicy(CategoricalPolicyNet(gym.spaces.Box(-1, 1, (4,)), 2, (8,)), greedy=True)
+    box = mlp_policy(CategoricalPolicyNet(gym.spaces.Box(-1, 1, (4,)), 2, (8,)), greedy=True)
     assert box.act(np.zeros((3, 4), dtype=np.float32)).shape == (3,)
 
 

@@ -449,7 +449,7 @@ def test_learns_cartpole(tmp_path, algo):
                        placement="local", progress=False)
     assert result["metrics"]["stopped_early"], result["curve"][-5:]
     assert result["metrics"]["recent_train_return"] >= 195.0
-    assert (tmp_path / CHECKPOINT_DIR / "policy.npz").exists()
+    assert (tmp_path / CHECKPOINT_DIR / "policy.json").exists()
     if algo in ("imrl", "pmi_il"):         # trained on the expert's transitions: better than chance of 2
         assert result["metrics"]["ranking_eq20"] > 0.5
 

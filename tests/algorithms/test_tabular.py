@@ -24,16 +24,15 @@ from lfo_ray.algorithms.relent_irl.losses import (
 )
 from lfo_ray.algorithms.tabular import (
     TabularModel,
-    TabularPolicy,
     demo_start_distribution,
     demo_state_counts,
+    deployed_probs,
     expected_return,
-    load_table_policy,
     policy_returns,
-    save_table_policy,
     soft_value_iteration,
     state_features,
     state_visitation,
+    table_policy,
     value_iteration,
 )
 from lfo_ray.algorithms.tabular.irl import feature_gradient, reward_correlation
@@ -41,6 +40,7 @@ from lfo_ray.algorithms.tabular.plots import save_reward_heatmap
 from lfo_ray.data import DatasetMetadata, ObsDataset, ObsEpisode
 from lfo_ray.envs import make_vector_env
 from lfo_ray.envs.gridworld import GridWorldSpec, reachable_states
+from lfo_ray.policy import read_policy
 from lfo_ray.rollout import evaluate_policy
 
 UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
@@ -158,7 +158,7 @@ def test_exact_return_matches_monte_carlo_in_the_environment(tmp_path, noisy):
     probs = torch.softmax(torch.randn(9, 4, generator=torch.Generator().manual_seed(0)), dim=1).double()
     exact = expected_return(model, probs)
     env = make_vector_env("lfo_ray/GridWorld-v0", 200, world=str(world), transition_prob=noisy, max_steps=30)
-    returns = evaluate_policy(TabularPolicy(probs.numpy(), greedy=False, seed=1), env, 20_000, seed=2)
+    returns = evaluate_policy(table_policy(probs.numpy(), greedy=False, seed=1), env, 20_000, seed=2)
     assert returns.mean() == pytest.approx(exact, abs=4 * returns.std() / math.sqrt(len(returns)))
 
 
@@ -248,15 +248,15 @@ def test_relent_start_ratios_and_hoeffding_bound():
 
 def test_table_policy_acts_saves_and_loads(tmp_path):
     probs = np.array([[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.5]])
-    greedy = TabularPolicy(probs, greedy=True)
+    greedy = table_policy(probs, greedy=True)
     assert greedy.act(np.array([0, 1, 1])).tolist() == [1, 0, 0]
-    sampled = TabularPolicy(probs, greedy=False, seed=0).act(np.ones(4000, dtype=np.int64))
+    sampled = table_policy(probs, greedy=False, seed=0).act(np.ones(4000, dtype=np.int64))
     assert set(sampled.tolist()) == {0, 3} and abs((sampled == 3).mean() - 0.5) < 0.05
-    save_table_policy(greedy, tmp_path)
-    loaded = load_table_policy(tmp_path)
-    assert loaded.greedy and np.array_equal(loaded.probs, probs)
+    greedy.save(tmp_path)
+    loaded = read_policy(tmp_path)
+    assert loaded.greedy and np.array_equal(deployed_probs(loaded), [[0, 1, 0, 0], [1, 0, 0, 0]])
     with pytest.raises(ValueError, match="rows summing to 1"):
-        TabularPolicy(np.ones((2, 4)))
+        table_policy(np.ones((2, 4)))
 
 
 def test_reward_correlation_and_heatmap(tmp_path):
