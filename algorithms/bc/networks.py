@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from lfo_ray.data import space_from_dict, space_to_dict
+from lfo_ray.checkpoint import safe_torch_load, save_torch
 from lfo_ray.data.parquet import atomic_write
 
 POLICY_WEIGHTS = "policy.pt"
@@ -112,7 +113,7 @@ def save_network_policy(policy: NetworkPolicy, directory: Path) -> None:
         "greedy": policy.greedy,
     }
     state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
-    atomic_write(directory / POLICY_WEIGHTS, lambda tmp: torch.save(state, tmp))
+    save_torch(directory / POLICY_WEIGHTS, state)
     atomic_write(directory / POLICY_INFO, lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2)))
 
 
@@ -123,5 +124,5 @@ def load_network_policy(directory: Path, device: str = "cpu") -> NetworkPolicy:
     info = json.loads((directory / POLICY_INFO).read_text())
     net = CategoricalPolicyNet(space_from_dict(info["observation_space"]), int(info["num_actions"]),
                                info["hidden"])
-    net.load_state_dict(torch.load(directory / POLICY_WEIGHTS, map_location=device))
+    net.load_state_dict(safe_torch_load(directory / POLICY_WEIGHTS))
     return NetworkPolicy(net.to(device), greedy=bool(info["greedy"]))

@@ -29,9 +29,8 @@ from lfo_ray.algorithms.bco.config import BCOConfig, interaction_schedule
 from lfo_ray.algorithms.bco.losses import behavioural_cloning_loss, infer_actions, inverse_dynamics_loss
 from lfo_ray.algorithms.bco.networks import BCOPolicy, InverseDynamicsNet, PolicyNet, obs_dtype
 from lfo_ray.batch import SampleBatch
-from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
+from lfo_ray.checkpoint import load_checkpoint, safe_torch_load, save_checkpoint, save_torch
 from lfo_ray.data import space_from_dict
-from lfo_ray.data.parquet import atomic_write
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
 from lfo_ray.learner import TorchLearner
 from lfo_ray.metrics import Progress
@@ -145,8 +144,7 @@ def env_spaces(ctx: RunContext) -> tuple[gym.Space, gym.spaces.Discrete]:
 
 
 def save_policy(directory: Path, spec: dict[str, Any], weights: dict[str, np.ndarray]) -> None:
-    payload = {"spec": spec, "weights": {k: torch.tensor(v) for k, v in weights.items()}}
-    atomic_write(Path(directory) / POLICY_FILE, lambda tmp: torch.save(payload, tmp))
+    save_torch(Path(directory) / POLICY_FILE, {"spec": spec, "weights": {k: torch.tensor(v) for k, v in weights.items()}})
 
 
 def load_policy(checkpoint_dir: Path) -> BCOPolicy:
@@ -154,7 +152,7 @@ def load_policy(checkpoint_dir: Path) -> BCOPolicy:
     path = Path(checkpoint_dir) / POLICY_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path}: no BCO policy saved")
-    payload = torch.load(path, map_location="cpu", weights_only=False)
+    payload = safe_torch_load(path)
     spec = payload["spec"]
     policy = BCOPolicy(space_from_dict(spec["observation_space"]), gym.spaces.Discrete(spec["num_actions"]),
                        spec["hidden"], spec["conv_channels"], greedy=True)

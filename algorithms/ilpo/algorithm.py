@@ -35,7 +35,7 @@ from lfo_ray.algorithms.ilpo.config import ILPOConfig
 from lfo_ray.algorithms.ilpo.losses import arn_loss, closest_latent, lpn_loss
 from lfo_ray.algorithms.ilpo.networks import ILPOPolicy, build_networks, check_spaces, is_image
 from lfo_ray.batch import SampleBatch
-from lfo_ray.checkpoint import STATE_FILE, load_checkpoint, save_checkpoint
+from lfo_ray.checkpoint import STATE_FILE, load_checkpoint, safe_torch_load, save_checkpoint
 from lfo_ray.data import space_from_dict, space_to_dict
 from lfo_ray.demos import DemoSampler
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
@@ -261,7 +261,7 @@ def load_policy(checkpoint_dir: Path) -> ILPOPolicy:
     path = Path(checkpoint_dir) / STATE_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path}: no ILPO checkpoint")
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = safe_torch_load(path)
     info = state["policy"]
     policy = ILPOPolicy(space_from_dict(info["observation_space"]), gym.spaces.Discrete(info["num_actions"]),
                         n_latent=info["n_latent"], hidden=info["hidden"], conv_channels=info["conv_channels"])
