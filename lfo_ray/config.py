@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from typing import Any, Mapping
 
@@ -31,6 +32,8 @@ def _coerce(name: str, text: str, annotation: Any) -> Any:
             value = float(text)
         except ValueError:
             raise ConfigError(f"{name}: expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise ConfigError(f"{name}: expected a finite number, got {text!r}")
         if annotation is int:
             if not value.is_integer():
                 raise ConfigError(f"{name}: expected an integer, got {text!r}")
@@ -63,6 +66,10 @@ def apply_overrides(config: Any, overrides: Mapping[str, Any]) -> Any:
                 f"valid fields: {', '.join(sorted(fields))}"
             )
         changes[key] = _coerce(key, value, hints[key]) if isinstance(value, str) else value
+    from lfo_ray.validate import nonfinite_floats
+
+    for key, value in nonfinite_floats(changes).items():
+        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
     return dataclasses.replace(config, **changes)
 
 

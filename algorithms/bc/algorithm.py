@@ -93,4 +93,6 @@ ALGORITHM = AlgorithmSpec(
     load_policy=load_network_policy,
     observation_only=False,
     description="Behavioural cloning: maximum likelihood of the demonstrated actions.",
+    placements=("local",),
+    resumable=False,
 )

@@ -246,4 +246,5 @@ ALGORITHM = AlgorithmSpec(
     observation_only=True,
     description="BCO(alpha): inverse dynamics from the agent's own play labels the expert's "
                 "observations, then behavioural cloning (Torabi et al. 2018).",
+    extendable=(),  # the budget fixes every phase's interactions: a larger one is another run
 )

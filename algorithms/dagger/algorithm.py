@@ -86,4 +86,6 @@ ALGORITHM = AlgorithmSpec(
     load_policy=load_network_policy,
     observation_only=False,
     description="DAgger: behavioural cloning on states the learner visits, labelled by the expert.",
+    placements=("local",),
+    resumable=False,
 )

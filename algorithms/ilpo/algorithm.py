@@ -279,4 +279,5 @@ ALGORITHM = AlgorithmSpec(
     observation_only=True,
     description="Imitating Latent Policies from Observation: a latent policy and forward model "
                 "learned offline, latent actions remapped to real ones with a few interactions.",
+    extendable=("interaction_budget",),
 )

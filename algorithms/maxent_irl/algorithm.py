@@ -69,4 +69,6 @@ ALGORITHM = AlgorithmSpec(
     load_policy=load_table_policy,
     observation_only=True,
     description="MaxEnt IRL (Ziebart 2008): exact backward/forward passes on the known model.",
+    placements=("local",),
+    resumable=False,
 )

@@ -76,4 +76,6 @@ ALGORITHM = AlgorithmSpec(
     load_policy=load_table_policy,
     observation_only=True,
     description="Maximum causal entropy IRL (Ziebart 2010): soft value iteration, exact visitation.",
+    placements=("local",),
+    resumable=False,
 )

@@ -256,4 +256,6 @@ ALGORITHM = AlgorithmSpec(
     load_policy=load_table_policy,
     observation_only=True,
     description="Relative entropy IRL (Boularias 2011): model-free importance sampling, uniform baseline, start-conditioned.",
+    placements=("local",),
+    resumable=False,
 )
