@@ -178,9 +178,6 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
     first_phase, env_steps, curve = 0, 0, []
     if ctx.resume:
         state = load_checkpoint(ctx.checkpoint_dir)
-        if tuple(state["schedule"]) != schedule:
-            raise ValueError(f"checkpoint was made with interaction schedule {state['schedule']}, "
-                             f"this config gives {schedule}: resume with the same budget, alpha, iterations")
         resolve([learner.call("load_state_dict", state["learner"]), replay.call("load_state_dict", state["replay"])])
         first_phase, env_steps, curve = state["phase"], state["env_steps"], [tuple(p) for p in state["curve"]]
         if first_phase > 0:
