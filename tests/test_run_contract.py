@@ -329,3 +329,64 @@ def test_python_api_result_records_what_happened(tmp_path):
     result = train_run("bc", CARTPOLE, CARTPOLE_DEMOS, 0, tmp_path / "run", overrides={"train_steps": 5},
                        eval_episodes=1, progress=False)
     assert result["placement"] == "local" and result["segments"] == 1 and not result["resumed"]
+
+
+# 2. Resume is exact: a run killed at a random point and resumed ends where an uninterrupted one does.
+
+EXACT = {
+    "bco": ["--set", "budget=400", "--set", "iterations=3", "--set", "inverse_updates=150",
+            "--set", "policy_updates=150", "--set", "batch_size=32", "--set", "eval_episodes=1",
+            "--set", "inverse_hidden=[16]", "--set", "policy_hidden=[16]"],
+    "ilpo": ["--set", "lpn_steps=300", "--set", "lpn_log_every=50", "--set", "lpn_batch_size=16",
+             "--set", "hidden=16", "--set", "interaction_budget=400", "--set", "chunk_steps=25",
+             "--set", "eval_every=50", "--set", "eval_episodes=1", "--set", "arn_batch_size=8",
+             "--set", "arn_updates_per_step=0.5", "--set", "epsilon=0.5"],
+}
+
+
+def _final_state(out: Path) -> dict:
+    state = safe_torch_load(out / "checkpoint" / "state.pt")
+    return {"modules": state["learner"]["modules"], "replay": state["replay"]["data"],
+            "curve": state["curve"], "env_steps": state["env_steps"]}
+
+
+def _assert_identical(a, b, where: str = "") -> None:
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for key in a:
+            _assert_identical(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), where
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    else:
+        assert a == b, where
+
+
+@pytest.mark.parametrize("algo", sorted(EXACT))
+def test_a_run_killed_at_a_random_point_resumes_bit_identically(tmp_path, algo):
+    def args(out: Path, *extra: str) -> list[str]:
+        return ["train", algo, "--env", CARTPOLE, "--demos", str(CARTPOLE_DEMOS), "--out", str(out),
+                "--placement", "local", "--eval-episodes", "1", "--quiet", *EXACT[algo], *extra]
+
+    whole = run_cli(*args(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr
+    rng = np.random.default_rng()
+    killed = tmp_path / "killed"
+    for attempt in range(2):                 # kill twice: at two random points of the same run
+        process = _start(args(killed, *(["--resume"] if attempt else [])))
+        mtime = (killed / "checkpoint" / "state.pt").stat().st_mtime_ns if attempt else None
+        deadline = time.time() + 120
+        while not ((killed / "checkpoint" / "state.pt").exists()
+                   and (killed / "checkpoint" / "state.pt").stat().st_mtime_ns != mtime):
+            assert process.poll() is None and time.time() < deadline, process.communicate()
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 1.0))
+        process.send_signal(signal.SIGKILL)
+        assert process.wait() == -signal.SIGKILL, "the run ended before it could be killed"
+    resumed = run_cli(*args(killed, "--resume"))
+    assert resumed.returncode == 0, resumed.stderr
+    _assert_identical(_final_state(tmp_path / "whole"), _final_state(killed))
+    record = json.loads((killed / RUN_FILE).read_text())
+    assert record["status"] == "finished" and len(record["segments"]) == 3
+    assert json.loads((killed / "result.json").read_text())["wall_s"] > record["segments"][-1]["wall_s"]

@@ -180,6 +180,7 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
         state = load_checkpoint(ctx.checkpoint_dir)
         resolve([learner.call("load_state_dict", state["learner"]), replay.call("load_state_dict", state["replay"])])
         first_phase, env_steps, curve = state["phase"], state["env_steps"], [tuple(p) for p in state["curve"]]
+        group.load_state_dict(state["workers"])
         if first_phase > 0:
             group.publish(resolve(learner.call("policy_weights")))
     policy_spec = resolve(learner.call("policy_spec"))
@@ -222,6 +223,7 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
                 "learner": resolve(learner.call("state_dict")),
                 "replay": resolve(replay.call("state_dict")),
                 "phase": phase + 1, "env_steps": env_steps, "curve": curve, "schedule": schedule,
+                "workers": group.state_dict(),
             })
             progress.update(stats.env_steps, **({"eval": curve[-1][1]} if evaluator is not None else {}))
     finally:
