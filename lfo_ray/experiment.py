@@ -57,14 +57,16 @@ class RunContext:
     reporter: Callable[[dict[str, Any]], None] | None = None
     """Receives every intermediate evaluation (Tune's session.report in a sweep)."""
 
-    def report(self, env_steps: int, return_mean: float, **metrics: float) -> None:
+    def report(self, env_steps: int, return_mean: float, step: int | None = None, **metrics: float) -> None:
         """Records an intermediate evaluation: TensorBoard, and the sweep's reporter if any.
 
-        Algorithms call this for each point they add to their `curve`.
+        Algorithms call this for each point they add to their `curve`, offline ones (whose
+        env_steps stay 0) after each evaluated iteration; `step` is then TensorBoard's x-axis
+        (default: env_steps). Tune's ASHA counts reports, so every algorithm can be stopped early.
         """
         from lfo_ray.metrics import EVAL_RETURN
 
-        self.writer.add_scalar(EVAL_RETURN, return_mean, env_steps)
+        self.writer.add_scalar(EVAL_RETURN, return_mean, env_steps if step is None else step)
         if self.reporter is not None:
             self.reporter({"env_steps": int(env_steps), "return_mean": float(return_mean), **metrics})
 

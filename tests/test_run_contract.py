@@ -325,10 +325,17 @@ def test_a_ray_actor_failure_is_one_line(tmp_path, capsys, monkeypatch, ray_sess
     assert "Exploding" in (run / ERROR_LOG).read_text()
 
 
-def test_python_api_result_records_what_happened(tmp_path):
-    result = train_run("bc", CARTPOLE, CARTPOLE_DEMOS, 0, tmp_path / "run", overrides={"train_steps": 5},
-                       eval_episodes=1, progress=False)
+def test_offline_algorithms_report_intermediate_evaluations_and_what_happened(tmp_path):
+    reports: list[dict] = []
+    result = train_run("bc", CARTPOLE, CARTPOLE_DEMOS, 0, tmp_path / "bc", overrides={"train_steps": 20},
+                       eval_episodes=1, progress=False, reporter=reports.append)
+    assert len(reports) == len(result["curve"]) == 10
     assert result["placement"] == "local" and result["segments"] == 1 and not result["resumed"]
+    reports.clear()
+    train_run("maxent_irl", "lfo_ray/GridWorld-v0", DEMOS / "GridWorld-v0.parquet", 0, tmp_path / "irl",
+              overrides={"iterations": 4, "eval_every": 2}, eval_episodes=1, progress=False,
+              reporter=reports.append)
+    assert len(reports) == 2 and all(np.isfinite(r["return_mean"]) for r in reports)
 
 
 # 2. Resume is exact: a run killed at a random point and resumed ends where an uninterrupted one does.
@@ -363,6 +370,7 @@ def _assert_identical(a, b, where: str = "") -> None:
         assert a == b, where
 
 
+@pytest.mark.learning  # slow (four short runs per algorithm), not a return threshold
 @pytest.mark.parametrize("algo", sorted(EXACT))
 def test_a_run_killed_at_a_random_point_resumes_bit_identically(tmp_path, algo):
     def args(out: Path, *extra: str) -> list[str]:

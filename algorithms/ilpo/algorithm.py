@@ -192,15 +192,20 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
     lpn_steps = resolve(learner.call("counters"))["lpn_steps"]
     lpn_metrics: dict[str, float] = {}
     start = time.perf_counter()
+    lpn_bar = Progress(config.lpn_steps, "ilpo lpn", unit="update", disable=None if ctx.progress else True)
+    lpn_bar.update(min(lpn_steps, config.lpn_steps))
     while lpn_steps < config.lpn_steps:
         num = min(config.lpn_log_every, config.lpn_steps - lpn_steps)
         lpn_metrics = resolve(learner.call("train_lpn", num))
         lpn_steps += num
+        lpn_bar.update(num, min=lpn_metrics["lpn_min"])
         for name, value in lpn_metrics.items():
             ctx.writer.add_scalar(loss_tag(name), value, lpn_steps)
         ctx.writer.add_scalar(UPDATES_PER_S, num / max(time.perf_counter() - start, 1e-9), lpn_steps)
         start = time.perf_counter()
         checkpoint()
+
+    lpn_bar.close()
 
     # Phase 2: the action remapping network, online within the interaction budget.
     act = functools.partial(ILPOPolicy, n_latent=n_latent, hidden=config.hidden,
