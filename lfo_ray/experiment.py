@@ -118,7 +118,8 @@ class AlgorithmSpec:
 
 
 RUN_FILE = "run.json"
-"""DIR/run.json: the run's status, fingerprint and segments (see `RunRecord`)."""
+"""DIR/run.json: {"status", "fingerprint" (run_fingerprint), "segments": [{"started", "wall_s",
+"placement", "resumed", "status"}], "error" (when failed)}. Written atomically at each change."""
 ERROR_LOG = "error.log"
 LOCK_FILE = ".lock"
 RUNNING, FAILED, INTERRUPTED, FINISHED = "running", "failed", "interrupted", "finished"
@@ -208,7 +209,10 @@ def _claim_run_dir(out: Path, fingerprint: dict[str, Any], spec: AlgorithmSpec, 
             raise ValueError(f"--out {out} already holds a run (status {status}); pass --resume to "
                              "continue it or --overwrite to replace it")
         for child in (p for p in out.iterdir() if p.name != LOCK_FILE):
-            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
     elif out.exists() and any(p.name != LOCK_FILE for p in out.iterdir()):
         raise ValueError(f"--out {out} is a non-empty directory that holds no lfo run; "
                          "choose an empty or new directory")
@@ -370,7 +374,9 @@ def train_run(
             if created:
                 shutil.rmtree(out, ignore_errors=True)
             raise
-        segments = [dict(s, wall_s=_segment_wall_s(s, out)) for s in earlier]
+        # A segment still "running" in the record was killed before it could say otherwise.
+        segments = [dict(s, wall_s=_segment_wall_s(s, out),
+                         status="killed" if s["status"] == RUNNING else s["status"]) for s in earlier]
         segment = {"started": time.time(), "placement": run.placement, "resumed": bool(resume),
                    "wall_s": None, "status": RUNNING}
 
