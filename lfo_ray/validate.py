@@ -66,16 +66,21 @@ def check_config(config: Any) -> None:
         name, value = next(iter(bad.items()))
         raise ValueError(f"--set {name}: expected a finite number, got {value!r}")
     device = fields.get("device")
-    if isinstance(device, str) and device.startswith("cuda"):
+    if isinstance(device, str) and device != "auto":
         import torch
 
-        if not torch.cuda.is_available():
+        try:
+            torch.device(device)
+        except RuntimeError:
+            raise ValueError(f"--set device={device}: expected a torch device such as cpu, cuda or cuda:0") from None
+        if device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"--set device={device}: CUDA is not available on this machine; "
                              "use device=cpu or leave device unset")
 
 
-def env_keywords(env_id: str) -> list[str] | None:
-    """Keyword arguments `env_id` accepts (those of its constructor); None when it takes any."""
+def env_keywords(env_id: str) -> dict[str, Any] | None:
+    """Keyword arguments `env_id` accepts (its constructor's) with their defaults; None when it
+    takes any keyword."""
     from lfo_ray.envs import env_spec
 
     spec = env_spec(env_id)
@@ -87,8 +92,20 @@ def env_keywords(env_id: str) -> list[str] | None:
         return None
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         return None
-    names = {p.name for p in parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL} - {"self", "num_envs"}
-    return sorted(names | {"max_episode_steps"})
+    keywords = {p.name: p.default for p in parameters
+                if p.kind is not inspect.Parameter.VAR_POSITIONAL and p.name not in ("self", "num_envs")}
+    return {"max_episode_steps": None, **keywords}
+
+
+def _fits_default(value: Any, default: Any) -> bool:
+    """Whether `value` has the type of a keyword's default (ints pass for floats, bools only for bools)."""
+    if default is None or default is inspect.Parameter.empty:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
 
 
 def check_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> gym.Space:
@@ -103,15 +120,27 @@ def check_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> gym.S
     unknown = sorted(set(kwargs) - set(valid)) if valid is not None else []
     if unknown:
         raise ValueError(f"--env-kw {unknown[0]}: {env_id} takes no such keyword; "
-                         f"valid: {', '.join(valid) or 'none'}")
+                         f"valid: {', '.join(sorted(valid)) or 'none'}")
+    for name, value in kwargs.items():
+        default = (valid or {}).get(name)
+        if not _fits_default(value, default):
+            raise ValueError(f"--env-kw {name}: expected a {type(default).__name__} like its default "
+                             f"{default!r}, got {value!r}")
+    limit = kwargs.get("max_episode_steps")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"--env-kw max_episode_steps: expected an integer >= 1, got {limit!r}")
+    env = None
     try:
+        # One reset and one step: a value of the wrong type often fails only there.
         env = make_vector_env(env_id, 1, **kwargs)
+        env.reset(seed=0)
+        env.step(env.action_space.sample())
+        return env.single_observation_space
     except Exception as error:  # the env's own checks raise any type
         raise ValueError(f"--env-kw: {env_id} refused {kwargs}: {type(error).__name__}: {error}") from None
-    try:
-        return env.single_observation_space
     finally:
-        env.close()
+        if env is not None:
+            env.close()
 
 
 def check_observations(obs_shape: tuple[int, ...], obs_dtype: np.dtype, space: gym.Space, env_id: str,

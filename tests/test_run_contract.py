@@ -144,7 +144,11 @@ BAD_TRAIN = [
     (["--seed", str(2**31)], "--seed: expected an integer with 0 <= seed < 2**31, got 2147483648"),
     (["--env-kw", "bogus=1"], "--env-kw bogus: CartPole-v1 takes no such keyword; valid: max_episode_steps, "
                               "render_mode, sutton_barto_reward"),
+    (["--env-kw", "sutton_barto_reward=maybe"],
+     "--env-kw sutton_barto_reward: expected a bool like its default False, got 'maybe'"),
+    (["--env-kw", "max_episode_steps=-5"], "--env-kw max_episode_steps: expected an integer >= 1, got -5"),
     (["--set", "device=cuda"], "--set device=cuda: CUDA is not available on this machine"),
+    (["--set", "device=banana"], "--set device=banana: expected a torch device such as cpu, cuda or cuda:0"),
     (["--torch-threads", "-1"], "--torch-threads: expected 0 (torch's default) or an integer >= 1, got -1"),
     (["--set", "nosuch=1"], "--set unknown config field 'nosuch' for BCOConfig; valid fields: alpha,"),
     (["--placement", "ray", "--address", "127.0.0.1:1"],
