@@ -79,7 +79,7 @@ def run_one(method: str, setting: str, seed: int, episodes: int, runs_dir: Path,
     else:
         with resources.as_file(resources.files("lfo_ray") / "demos" / demo_file) as demos:
             result = train_run(method, GRIDWORLD, demos, seed, out, overrides=QUICK[method] if quick else None,
-                               env_kwargs=env_kwargs, eval_episodes=episodes)
+                               env_kwargs=env_kwargs, eval_episodes=episodes, overwrite=True)
     policy = algorithms.get(method).load_policy(out / CHECKPOINT_DIR)
     model = TabularModel.from_env_kwargs(env_kwargs)
     row = {

@@ -67,6 +67,7 @@ class RunContext:
         from lfo_ray.metrics import EVAL_RETURN
 
         self.writer.add_scalar(EVAL_RETURN, return_mean, env_steps if step is None else step)
+        self.writer.flush()   # a run killed later still shows its curve so far
         if self.reporter is not None:
             self.reporter({"env_steps": int(env_steps), "return_mean": float(return_mean), **metrics})
 
