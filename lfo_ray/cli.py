@@ -34,7 +34,6 @@ def cmd_collect(args: argparse.Namespace) -> None:
     from lfo_ray.collect import CollectSpec, collect_dataset
     from lfo_ray.data import write_dataset
     from lfo_ray.runtime import ensure_ray
-
     from lfo_ray.validate import check_env, check_positive, check_seed
 
     check_seed(args.seed)
@@ -92,7 +91,6 @@ def cmd_inspect(args: argparse.Namespace) -> None:
 def cmd_import(args: argparse.Namespace) -> None:
     from lfo_ray.data import write_dataset
     from lfo_ray.data.formats import import_path
-
     from lfo_ray.validate import check_env, check_observations
 
     space = check_env(args.env) if args.env else None
