@@ -180,3 +180,36 @@ def test_demo_sampler_refuses_actions_it_does_not_have(tmp_path):
 def test_placement_rejects_unknown_modes():
     with pytest.raises(ValueError, match="placement"):
         Placement("cluster")
+
+
+def test_a_loopback_address_is_used_as_given(monkeypatch):
+    """Ray would rewrite 127.0.0.1 to this machine's network address, where a head bound to
+    loopback does not answer; ensure_ray keeps it (a listening socket stands in for the head)."""
+    import socket
+
+    import ray
+    from ray._private import services
+
+    from lfo_ray.runtime import ensure_ray
+
+    calls = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kwargs: calls.append(kwargs))
+    with socket.socket() as head:
+        head.bind(("127.0.0.1", 0))
+        head.listen()
+        address = f"127.0.0.1:{head.getsockname()[1]}"
+        ensure_ray(address)
+    assert calls == [{"address": address, "log_to_driver": True}]
+    assert services.canonicalize_bootstrap_address(address) == address
+
+
+def test_an_address_where_nothing_answers_fails_at_once():
+    import time
+
+    from lfo_ray.runtime import ensure_ray
+
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"--address 127.0.0.1:1: no Ray cluster answers there"):
+        ensure_ray("127.0.0.1:1")
+    assert time.perf_counter() - start < 15
