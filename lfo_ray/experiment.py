@@ -356,6 +356,8 @@ def train_run(
 
     from lfo_ray.checkpoint import STATE_FILE
 
+    if resume and overwrite:
+        raise ValueError("--resume continues the run in --out, --overwrite replaces it: choose one")
     run = prepare_run(algo, env_id, demos, seed, out_dir, overrides, env_kwargs, eval_episodes,
                       placement, resume, torch_threads)
     if run.placement == "ray":

@@ -154,6 +154,7 @@ BAD_TRAIN = [
     (["--placement", "ray", "--address", "127.0.0.1:1"],
      "--address 127.0.0.1:1: no Ray cluster answers there (Connection refused)"),
     (["--resume"], "--resume: {out} holds no run to continue; drop --resume to start one"),
+    (["--resume", "--overwrite"], "--resume continues the run in --out, --overwrite replaces it: choose one"),
 ]
 
 
