@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +83,10 @@ def safe_torch_load(path: Path) -> Any:
     except FileNotFoundError:
         raise
     except Exception as error:  # torch raises several unrelated types for refused or corrupt files
-        if "weights_only" in str(error) or "Unsupported global" in str(error):
-            detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            for line in str(error).splitlines():
-                if "Unsupported global" in line or "Unsupported operand" in line:
-                    detail = line.strip()
-                    break
+        text = str(error)
+        if "Weights only load failed" in text or "WeightsUnpickler" in text:
+            found = re.search(r"Unsupported (global|operand)[^\n]*?(?= was not|$)", text, re.MULTILINE)
+            detail = found.group(0) if found else "an object torch's weights-only loader refuses"
             raise ValueError(f"refusing to load {path}: it holds objects other than "
                              f"tensors/numbers/strings ({detail})") from None
         raise ValueError(f"{path}: unreadable torch file ({type(error).__name__}: {error})") from None
