@@ -3,8 +3,9 @@ work, resume of the same run only, clean stops. Through the CLI and train_run on
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,10 +16,12 @@ import numpy as np
 import pytest
 import torch
 
+from lfo_ray import algorithms
 from lfo_ray.checkpoint import safe_torch_load
 from lfo_ray.cli import main
-from lfo_ray.data import DatasetMetadata, ObsDataset, ObsEpisode, read_dataset, write_dataset
+from lfo_ray.data import DatasetMetadata, ObsDataset, read_dataset, write_dataset
 from lfo_ray.experiment import ERROR_LOG, RUN_FILE, train_run
+from lfo_ray.placement import resolve
 from tests.conftest import DEMOS, REPO, run_cli
 
 CARTPOLE = "CartPole-v1"
@@ -57,8 +60,6 @@ def finished_run(tmp_path_factory) -> Path:
 
 
 def copy_run(source: Path, destination: Path) -> Path:
-    import shutil
-
     shutil.copytree(source, destination, ignore=shutil.ignore_patterns(".lock"))
     return destination
 
@@ -283,17 +284,17 @@ def test_sigint_stops_in_one_line_and_resume_finishes_the_run(tmp_path):
     assert summary["wall_s"] > record["segments"][-1]["wall_s"]
 
 
-def test_a_failure_is_one_line_with_the_traceback_in_error_log(tmp_path, capsys, monkeypatch):
-    from lfo_ray import algorithms
-
+def with_train(monkeypatch, train) -> None:
+    """Makes every algorithm train with `train` (what a failing algorithm would do)."""
     real = algorithms.get("bco")
+    monkeypatch.setattr(algorithms, "get", lambda name: dataclasses.replace(real, train=train))
 
+
+def test_a_failure_is_one_line_with_the_traceback_in_error_log(tmp_path, capsys, monkeypatch):
     def broken(config, ctx):
         raise RuntimeError("the learner exploded\nsecond line")
 
-    import dataclasses
-
-    monkeypatch.setattr(algorithms, "get", lambda name: dataclasses.replace(real, train=broken))
+    with_train(monkeypatch, broken)
     run = tmp_path / "run"
     assert main(train_args(run)) == 1
     line = error_line(capsys)
@@ -304,24 +305,14 @@ def test_a_failure_is_one_line_with_the_traceback_in_error_log(tmp_path, capsys,
 
 @pytest.mark.ray
 def test_a_ray_actor_failure_is_one_line(tmp_path, capsys, monkeypatch, ray_session):
-    import dataclasses
-
-    from lfo_ray import algorithms
-
-    real = algorithms.get("bco")
-
     def with_failing_actor(config, ctx):
-        ctx.placement.start()
-
         class Exploding:
             def go(self):
                 raise ValueError("inverse model diverged at update 7")
 
-        from lfo_ray.placement import resolve
-
         resolve(ctx.placement.place(Exploding).call("go"))
 
-    monkeypatch.setattr(algorithms, "get", lambda name: dataclasses.replace(real, train=with_failing_actor))
+    with_train(monkeypatch, with_failing_actor)
     run = tmp_path / "run"
     args = [a if a != "local" else "ray" for a in train_args(run)]
     assert main(args) == 2
