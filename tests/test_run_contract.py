@@ -301,6 +301,9 @@ def test_a_failure_is_one_line_with_the_traceback_in_error_log(tmp_path, capsys,
     assert line == f"lfo: error: RuntimeError: the learner exploded (traceback in {run / ERROR_LOG})"
     assert "Traceback" in (run / ERROR_LOG).read_text()
     assert json.loads((run / RUN_FILE).read_text())["status"] == "failed"
+    assert main(train_args(tmp_path / "debug", "--debug")) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback") and err.endswith("lfo: error: RuntimeError: the learner exploded\n")
 
 
 @pytest.mark.ray
