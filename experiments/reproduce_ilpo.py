@@ -46,8 +46,9 @@ def run_one(task: tuple[str, str, str, int, str, dict]) -> dict:
     result_path = Path(out) / "result.json"
     if result_path.exists():
         return json.loads(result_path.read_text())
+    # No result.json: the run never finished (a stopped script); start it again.
     return train_run(algo, env_id, demos, seed, out, overrides=overrides, eval_episodes=20,
-                     placement="local", progress=False)
+                     placement="local", progress=False, overwrite=True)
 
 
 def random_return(env_id: str, episodes: int = 100) -> float:

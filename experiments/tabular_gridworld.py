@@ -73,7 +73,7 @@ def run_one(method: str, setting: str, seed: int, episodes: int, runs_dir: Path,
         with resources.as_file(resources.files("lfo_ray") / "demos" / demo_file) as demos:
             result = train_run(method, GRIDWORLD, demos, seed, out, overrides=QUICK[method] if quick else None,
                                env_kwargs=env_kwargs, eval_episodes=episodes, placement="local",
-                               progress=False)
+                               progress=False, overwrite=True)
     model = TabularModel.from_env_kwargs(env_kwargs)
     row = {
         "method": method, "setting": setting, "seed": seed,

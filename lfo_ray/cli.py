@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -25,7 +26,13 @@ def cmd_collect(args: argparse.Namespace) -> None:
     from lfo_ray.collect import CollectSpec, collect_dataset
     from lfo_ray.data import write_dataset
     from lfo_ray.runtime import ensure_ray
+    from lfo_ray.validate import check_env, check_positive, check_seed
 
+    check_seed(args.seed)
+    check_positive(args.episodes, "--episodes")
+    check_positive(args.workers, "--workers")
+    check_positive(args.envs_per_worker, "--envs-per-worker")
+    check_env(args.env, parse_env_kwargs(args.env_kw))
     spec = CollectSpec(
         env_id=args.env, episodes=args.episodes, seed=args.seed, noise=args.noise,
         envs_per_worker=args.envs_per_worker,
@@ -76,8 +83,13 @@ def cmd_inspect(args: argparse.Namespace) -> None:
 def cmd_import(args: argparse.Namespace) -> None:
     from lfo_ray.data import write_dataset
     from lfo_ray.data.formats import import_path
+    from lfo_ray.validate import check_env, check_observations
 
+    space = check_env(args.env) if args.env else None
     dataset = import_path(args.src, fmt=args.format, env_id=args.env)
+    if space is not None:
+        check_observations(dataset.obs_shape, dataset.episodes[0].observations.dtype, space, args.env,
+                           str(args.src))
     write_dataset(dataset, args.dst)
     print(f"wrote {args.dst}: {len(dataset)} episodes, {dataset.num_transitions} transitions")
 
@@ -94,12 +106,15 @@ def cmd_export(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     from lfo_ray.experiment import train_run
 
+    if args.torch_threads < 0:
+        raise ValueError(f"--torch-threads: expected 0 (torch's default) or an integer >= 1, "
+                         f"got {args.torch_threads}")
     result = train_run(
         args.algo, args.env, args.demos, args.seed, args.out,
         overrides=parse_assignments(args.set), env_kwargs=parse_env_kwargs(args.env_kw),
         eval_episodes=args.eval_episodes, placement=args.placement, address=args.address,
-        resume=args.resume, progress=not args.quiet, torch_threads=args.torch_threads or None,
-        use_preset=not args.no_preset,
+        resume=args.resume, progress=not args.quiet, overwrite=args.overwrite,
+        torch_threads=None if args.torch_threads == 0 else args.torch_threads, use_preset=not args.no_preset,
     )
     demo = result["demo_return_mean"]
     print(f"{args.algo} on {args.env} (seed {args.seed}): return {result['return_mean']:.2f} "
@@ -197,13 +212,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field")
     p.add_argument("--env-kw", action="append", metavar="KEY=VALUE", help="environment kwarg")
     p.add_argument("--eval-episodes", type=int, default=20)
-    p.add_argument("--placement", choices=("ray", "local"), default="ray",
-                   help="ray: actors on Ray (default); local: everything in this process")
+    p.add_argument("--placement", choices=("ray", "local"),
+                   help="ray: actors on Ray; local: everything in this process "
+                        "(default: the algorithm's own, ray where it supports it)")
     p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else local)")
-    p.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out (refused unless it is the same run)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="clear the run in --out first (by default an existing run is never replaced)")
     p.add_argument("--no-preset", action="store_true",
                    help="skip the algorithm's shipped per-environment settings (plain config defaults)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--debug", action="store_true", help="print the full traceback of a failure")
     p.add_argument("--torch-threads", type=int, default=1,
                    help="torch threads of this process (0: torch's default, all cores)")
     p.set_defaults(func=cmd_train)
@@ -227,13 +247,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command. Any failure ends in one `lfo: error:` line (exit 2 for bad input, 1
+    otherwise; `lfo train` keeps the traceback in DIR/error.log, or prints it with --debug);
+    Ctrl-C in one line and exit 130."""
+    from lfo_ray.experiment import ERROR_LOG, one_line
+
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, KeyError, FileNotFoundError, ConfigError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+    except KeyboardInterrupt as error:
+        print(f"lfo: {error}" if str(error) else "lfo: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        bad_input = isinstance(error, (ValueError, KeyError, FileNotFoundError, ConfigError))
+        if bad_input and getattr(error, "cause", None) is None:
+            message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+        else:
+            message = one_line(error)
+        log = Path(args.out) / ERROR_LOG if args.command == "train" else None
+        if log is not None and log.exists() and not args.debug:
+            message += f" (traceback in {log})"
         print(f"lfo: error: {message}", file=sys.stderr)
-        return 2
+        return 2 if bad_input else 1
     return 0
 
 

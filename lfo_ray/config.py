@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import inspect
 import json
+import math
 import re
 import textwrap
 import typing
@@ -35,6 +36,8 @@ def _coerce(name: str, text: str, annotation: Any) -> Any:
             value = float(text)
         except ValueError:
             raise ConfigError(f"{name}: expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise ConfigError(f"{name}: expected a finite number, got {text!r}")
         if annotation is int:
             if not value.is_integer():
                 raise ConfigError(f"{name}: expected an integer, got {text!r}")
@@ -67,6 +70,10 @@ def apply_overrides(config: Any, overrides: Mapping[str, Any]) -> Any:
                 f"valid fields: {', '.join(sorted(fields))}"
             )
         changes[key] = _coerce(key, value, hints[key]) if isinstance(value, str) else value
+    from lfo_ray.validate import nonfinite_floats
+
+    for key, value in nonfinite_floats(changes).items():
+        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
     return dataclasses.replace(config, **changes)
 
 

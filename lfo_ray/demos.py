@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -29,6 +29,8 @@ class DemoSampler:
         self.streaming = self.num_rows > max_rows
         self.max_rows = max_rows
         self._stream: Iterator[Transitions] | None = None
+        self._chunks_read = 0
+        """Chunks taken from the current pass over the file (where a resumed stream continues)."""
         self.buffer = self._fill() if not self.streaming else self._refill_stream(max_rows)
         if with_actions and self.buffer.actions is None:
             raise ValueError(f"{self.path}: the algorithm needs actions, the file has none")
@@ -41,10 +43,30 @@ class DemoSampler:
         if self._stream is None:
             self._stream = iter_transitions(self.path, batch_rows=max(1024, self.max_rows // 16))
         try:
-            return next(self._stream)
+            chunk = next(self._stream)
         except StopIteration:
-            self._stream = None
+            self._stream, self._chunks_read = None, 0
             return self._next_chunk()
+        self._chunks_read += 1
+        return chunk
+
+    def state_dict(self) -> dict[str, Any]:
+        """The generator and, when streaming, the shuffle buffer and the position in the file."""
+        state: dict[str, Any] = {"rng": self.rng.bit_generator.state}
+        if self.streaming:
+            state["chunks_read"] = self._chunks_read
+            state["buffer"] = {name: getattr(self.buffer, name) for name in ("obs", "next_obs", "dones", "episode_ids")}
+            if self.with_actions:
+                state["buffer"]["actions"] = self.buffer.actions
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state["rng"]
+        if self.streaming:
+            self.buffer = Transitions(**{"actions": None, **{k: np.array(v) for k, v in state["buffer"].items()}})
+            self._stream = None
+            for _ in range(state["chunks_read"]):
+                self._next_chunk()
 
     def _refill_stream(self, rows: int) -> Transitions:
         chunks, have = [], 0

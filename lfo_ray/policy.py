@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from lfo_ray.data import space_from_dict, space_to_dict
+from lfo_ray.checkpoint import safe_torch_load, save_torch
 from lfo_ray.data.parquet import atomic_write
 from lfo_ray.nets import obs_dtype, to_tensor
 
@@ -192,7 +193,7 @@ class Policy:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         state = {name: tensor.detach().cpu().clone() for name, tensor in self.net.state_dict().items()}
-        atomic_write(directory / WEIGHTS_FILE, lambda tmp: torch.save(state, tmp))
+        save_torch(directory / WEIGHTS_FILE, state)
         text = json.dumps(self.spec.to_dict(), indent=2, sort_keys=True)
         atomic_write(directory / SPEC_FILE, lambda tmp: Path(tmp).write_text(text))
         return directory
@@ -219,10 +220,7 @@ def read_policy(directory: str | os.PathLike, seed: int | None = None) -> Policy
         spec = PolicySpec.from_dict(json.loads(spec_path.read_text()))
     except (KeyError, TypeError, json.JSONDecodeError) as error:
         raise ValueError(f"{spec_path}: not a policy spec ({error!r})") from None
-    try:
-        state = torch.load(weights_path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises UnpicklingError, RuntimeError... for refused files
-        raise ValueError(f"{weights_path}: refused: not a plain tensor file ({error})") from None
+    state = safe_torch_load(weights_path)
     if not isinstance(state, dict):
         raise ValueError(f"{weights_path}: expected a state_dict, got {type(state).__name__}")
     try:

@@ -9,7 +9,7 @@ with a `valid` mask, and episode returns are tracked per sub-env.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -111,6 +111,29 @@ class RolloutStats:
     episode_returns: tuple[float, ...]
 
 
+def generator_states(owner: object) -> dict[str, Any]:
+    """The state of every numpy or torch random generator held as an attribute of `owner`."""
+    import torch
+
+    states: dict[str, Any] = {}
+    for name, value in vars(owner).items():
+        if isinstance(value, np.random.Generator):
+            states[name] = value.bit_generator.state
+        elif isinstance(value, torch.Generator):
+            states[name] = value.get_state()
+    return states
+
+
+def set_generator_states(owner: object, states: dict[str, Any]) -> None:
+    """Inverse of `generator_states`."""
+    for name, state in states.items():
+        generator = getattr(owner, name)
+        if isinstance(generator, np.random.Generator):
+            generator.bit_generator.state = state
+        else:
+            generator.set_state(state)
+
+
 class RolloutWorker:
     """Steps a vector of seeded envs with a CPU copy of the acting policy.
 
@@ -118,6 +141,14 @@ class RolloutWorker:
     `act(obs batch)` and `set_weights(weights)`. Weights arrive as (version, [ref]) so a worker
     fetches them from the object store only when they changed, and a restarted worker picks up
     the current ones with its next call.
+
+    Checkpointing (`state_dict`): an environment's internal state is not data we can save in
+    general (simulator objects, wrappers, their own generators), but every gymnasium env is a
+    function of its reset seed and the actions taken since. The worker therefore keeps the
+    actions it has stepped with, and `load_state_dict` replays them on a freshly seeded env
+    (fast-forward, about as fast as sampling without the policy), then restores the random
+    generators of the action space and of the policy (any numpy or torch generator attribute).
+    A resumed run thus continues the very episodes it was in, step for step.
     """
 
     def __init__(self, env_id: str, env_kwargs: dict, num_envs: int, seed: int,
@@ -126,11 +157,41 @@ class RolloutWorker:
 
         env = make_vector_env(env_id, num_envs, **env_kwargs)
         env.single_action_space.seed(seed)
+        self.seed = seed
         self.driver = VectorDriver(env, seed)
         self.policy: ActingPolicy = policy_factory(env.single_observation_space, env.single_action_space)
         if not isinstance(self.policy, ActingPolicy):
             raise TypeError(f"policy_factory made a {type(self.policy).__name__}, which lacks act/set_weights")
         self.version = -1
+        self.actions: list[np.ndarray] | None = []
+        """Every action batch stepped since the seeded reset (None once `evaluate` reset the env)."""
+
+    def step(self) -> tuple[StepBatch, np.ndarray, np.ndarray]:
+        """One vector step with the policy's actions, logged for `state_dict`."""
+        actions = np.asarray(self.policy.act(self.driver.obs))
+        if self.actions is not None:
+            self.actions.append(actions)
+        return self.driver.step(actions)
+
+    def state_dict(self) -> dict[str, Any]:
+        if self.actions is None:
+            raise RuntimeError("this worker ran evaluation episodes on its env: its state cannot be replayed")
+        space = self.driver.env.single_action_space
+        return {"seed": self.seed,
+                "actions": np.stack(self.actions) if self.actions else None,
+                "action_space_rng": space.np_random.bit_generator.state,
+                "policy_rngs": generator_states(self.policy)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Replays the logged actions on the env reset with the logged seed (see the class doc)."""
+        self.seed = state["seed"]
+        self.driver = VectorDriver(self.driver.env, self.seed)
+        logged = [] if state["actions"] is None else list(state["actions"])
+        for actions in logged:
+            self.driver.step(actions)
+        self.actions = logged
+        self.driver.env.single_action_space.np_random.bit_generator.state = state["action_space_rng"]
+        set_generator_states(self.policy, state["policy_rngs"])
 
     def set_weights(self, weights: tuple[int, list] | None) -> None:
         if weights is None or weights[0] == self.version:
@@ -147,7 +208,7 @@ class RolloutWorker:
         self.set_weights(weights)
         batches, returns, steps = [], [], 0
         while steps < num_steps:
-            batch, _, ended_returns = self.driver.step(self.policy.act(self.driver.obs))
+            batch, _, ended_returns = self.step()
             valid = batch.valid
             if not valid.all():
                 batch = StepBatch(*(getattr(batch, f)[valid] for f in StepBatch.__dataclass_fields__))
@@ -175,4 +236,5 @@ class RolloutWorker:
     def evaluate(self, episodes: int, weights: tuple[int, list] | None = None, seed: int = 0) -> list[float]:
         """Returns of `episodes` fresh episodes on this worker's env kind (separate from sampling)."""
         self.set_weights(weights)
+        self.actions = None
         return evaluate_policy(self.policy, self.driver.env, episodes, seed).tolist()

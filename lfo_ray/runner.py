@@ -65,6 +65,15 @@ class RolloutGroup:
         self.env_steps += steps
         return RolloutStats(steps, tuple(r for s in stats for r in s.episode_returns))
 
+    def state_dict(self) -> list[dict[str, Any]]:
+        """Each worker's env and generator state (RolloutWorker.state_dict), for checkpoints."""
+        return resolve([w.call("state_dict") for w in self.workers])
+
+    def load_state_dict(self, states: list[dict[str, Any]]) -> None:
+        if len(states) != len(self.workers):
+            raise ValueError(f"checkpoint holds {len(states)} rollout workers, this run has {len(self.workers)}")
+        resolve([w.call("load_state_dict", state) for w, state in zip(self.workers, states)])
+
     def close(self) -> None:
         kill_all(self.workers)
 

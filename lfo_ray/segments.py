@@ -80,7 +80,7 @@ class SegmentWorker(RolloutWorker):
         self.set_weights(weights)
         steps, returns = [], []
         for _ in range(num_steps):
-            batch, _, ended_returns = self.driver.step(self.policy.act(self.driver.obs))
+            batch, _, ended_returns = self.step()
             steps.append(batch)
             returns.extend(float(r) for r in ended_returns)
         segment = Segment(

@@ -170,6 +170,7 @@ def run_trial(algo: str, config: Mapping[str, Any]) -> dict[str, Any]:
         overrides=overrides, env_kwargs=config.get("env_kwargs") or {},
         eval_episodes=int(config.get("final_eval_episodes", 20)),
         placement=config.get("placement", "local"), progress=False, reporter=reporter,
+        overwrite=True,  # the trial's own directory: a retried trial starts it again
     )
     # The checkpoint is the run directory (result.json, checkpoint/, tb/): `lfo evaluate` reads it.
     tune.report({**_final_metrics(result), FINAL: True},

@@ -124,6 +124,50 @@ def test_demo_sampler_streams_files_larger_than_its_buffer():
     assert DemoSampler(path, with_actions=True).sample(8).actions.shape == (8,)
 
 
+@pytest.mark.parametrize("max_rows", [1_000_000, 4096], ids=["in-memory", "streaming"])
+def test_demo_sampler_continues_exactly_from_its_state(tmp_path, max_rows):
+    path = DEMOS / "GridWorld-v0.parquet"
+    original = DemoSampler(path, seed=0, max_rows=max_rows)
+    for _ in range(5):
+        original.sample(64)
+    save_checkpoint(tmp_path, {"demos": original.state_dict()})
+    restored = DemoSampler(path, seed=99, max_rows=max_rows)
+    restored.load_state_dict(load_checkpoint(tmp_path)["demos"])
+    for _ in range(20):
+        a, b = original.sample(64), restored.sample(64)
+        np.testing.assert_array_equal(a.obs, b.obs)
+        np.testing.assert_array_equal(a.episode_ids, b.episode_ids)
+
+
+class SampledRandom:
+    """An acting policy with a generator of its own, like BCO's sampled clone."""
+
+    def __init__(self, obs_space, action_space) -> None:
+        self.rng = np.random.default_rng(int(action_space.np_random.integers(2**31)))
+        self.num_actions = int(action_space.n)
+
+    def act(self, obs):
+        return self.rng.integers(self.num_actions, size=len(obs))
+
+    def set_weights(self, weights) -> None:
+        pass
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Acrobot-v1"])   # both autoreset modes
+def test_rollout_worker_resumes_its_episodes_step_for_step(tmp_path, env_id):
+    from lfo_ray.rollout import RolloutWorker
+
+    original = RolloutWorker(env_id, {}, 3, 7, SampledRandom)
+    original.sample(150)
+    save_checkpoint(tmp_path, {"worker": original.state_dict()})
+    restored = RolloutWorker(env_id, {}, 3, 7, SampledRandom)
+    restored.load_state_dict(load_checkpoint(tmp_path)["worker"])
+    (a, stats_a), (b, stats_b) = original.sample(1500), restored.sample(1500)
+    for name in ("obs", "actions", "rewards", "next_obs", "terminated", "truncated"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert stats_a == stats_b and stats_a.episode_returns    # episodes ended, with equal returns
+
+
 def test_demo_sampler_refuses_actions_it_does_not_have(tmp_path):
     from lfo_ray.data import read_dataset, write_dataset
 
@@ -136,3 +180,36 @@ def test_demo_sampler_refuses_actions_it_does_not_have(tmp_path):
 def test_placement_rejects_unknown_modes():
     with pytest.raises(ValueError, match="placement"):
         Placement("cluster")
+
+
+def test_a_loopback_address_is_used_as_given(monkeypatch):
+    """Ray would rewrite 127.0.0.1 to this machine's network address, where a head bound to
+    loopback does not answer; ensure_ray keeps it (a listening socket stands in for the head)."""
+    import socket
+
+    import ray
+    from ray._private import services
+
+    from lfo_ray.runtime import ensure_ray
+
+    calls = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kwargs: calls.append(kwargs))
+    with socket.socket() as head:
+        head.bind(("127.0.0.1", 0))
+        head.listen()
+        address = f"127.0.0.1:{head.getsockname()[1]}"
+        ensure_ray(address)
+    assert calls == [{"address": address, "log_to_driver": True}]
+    assert services.canonicalize_bootstrap_address(address) == address
+
+
+def test_an_address_where_nothing_answers_fails_at_once():
+    import time
+
+    from lfo_ray.runtime import ensure_ray
+
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"--address 127.0.0.1:1: no Ray cluster answers there"):
+        ensure_ray("127.0.0.1:1")
+    assert time.perf_counter() - start < 15

@@ -18,7 +18,9 @@ from lfo_ray.algorithms.bc.losses import bc_loss
 from lfo_ray.algorithms.bc.networks import CategoricalPolicyNet, as_input, mlp_policy
 from lfo_ray.algorithms.tabular.model import resolve_device
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, space_requirement
+from lfo_ray.metrics import Progress
 from lfo_ray.policy import Policy
+from lfo_ray.rollout import evaluate_policy
 
 
 class BCLearner:
@@ -71,14 +73,36 @@ def spaces_of(ctx: RunContext) -> tuple[gym.Space, int]:
         env.close()
 
 
+CURVE_POINTS = 10
+"""Intermediate evaluations of a BC run (for the curve, TensorBoard and Tune's ASHA)."""
+CURVE_EPISODES = 5
+"""Episodes per intermediate evaluation: a few, so that the curve costs little beside training."""
+
+
 def train(config: BCConfig, ctx: RunContext) -> TrainOutput:
     observation_space, num_actions = spaces_of(ctx)
     transitions = ctx.demos.transitions()
     learner = BCLearner(config, observation_space, num_actions, ctx.seed)
-    metrics = learner.train(transitions.obs, transitions.actions, config.train_steps, ctx.writer)
+    env = ctx.make_env(CURVE_EPISODES)
+    progress = Progress(config.train_steps, "bc", unit="update", disable=not ctx.progress)
+    chunk = max(config.train_steps // CURVE_POINTS, 1)
+    metrics: dict[str, float] = {}
+    curve: list[tuple[int, float]] = []
+    try:
+        while learner.steps < config.train_steps:
+            num = min(chunk, config.train_steps - learner.steps)
+            metrics = learner.train(transitions.obs, transitions.actions, num, ctx.writer)
+            returns = evaluate_policy(learner.policy(seed=ctx.seed), env, CURVE_EPISODES, ctx.seed + 5_000)
+            curve.append((0, float(returns.mean())))
+            ctx.report(0, curve[-1][1], step=learner.steps)
+            progress.update(num, eval=curve[-1][1])
+    finally:
+        progress.close()
+        env.close()
     policy = learner.policy(seed=ctx.seed)
     policy.save(ctx.checkpoint_dir)
-    return TrainOutput(policy=policy, env_steps=0, metrics={"final_" + k: v for k, v in metrics.items()})
+    return TrainOutput(policy=policy, env_steps=0, curve=curve,
+                       metrics={"final_" + k: v for k, v in metrics.items()})
 
 
 ALGORITHM = AlgorithmSpec(
@@ -88,4 +112,6 @@ ALGORITHM = AlgorithmSpec(
     train=train,
     observation_only=False,
     description="Behavioural cloning: maximum likelihood of the demonstrated actions.",
+    placements=("local",),
+    resumable=False,
 )

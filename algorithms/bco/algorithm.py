@@ -157,11 +157,9 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
     first_phase, env_steps, curve = 0, 0, []
     if ctx.resume:
         state = load_checkpoint(ctx.checkpoint_dir)
-        if tuple(state["schedule"]) != schedule:
-            raise ValueError(f"checkpoint was made with interaction schedule {state['schedule']}, "
-                             f"this config gives {schedule}: resume with the same budget, alpha, iterations")
         resolve([learner.call("load_state_dict", state["learner"]), replay.call("load_state_dict", state["replay"])])
         first_phase, env_steps, curve = state["phase"], state["env_steps"], [tuple(p) for p in state["curve"]]
+        group.load_state_dict(state["workers"])
         if first_phase > 0:
             group.publish(resolve(learner.call("policy_weights")))
     spec = policy_spec(observation_space, action_space, config.policy_hidden, config.conv_channels)
@@ -204,6 +202,7 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
                 "learner": resolve(learner.call("state_dict")),
                 "replay": resolve(replay.call("state_dict")),
                 "phase": phase + 1, "env_steps": env_steps, "curve": curve, "schedule": schedule,
+                "workers": group.state_dict(),
             })
             progress.update(stats.env_steps, **({"eval": curve[-1][1]} if evaluator is not None else {}))
     finally:
@@ -225,4 +224,5 @@ ALGORITHM = AlgorithmSpec(
     observation_only=True,
     description="BCO(alpha): inverse dynamics from the agent's own play labels the expert's "
                 "observations, then behavioural cloning (Torabi et al. 2018).",
+    extendable=(),  # the budget fixes every phase's interactions: a larger one is another run
 )

@@ -66,7 +66,7 @@ def train(config: DAggerConfig, ctx: RunContext) -> TrainOutput:
         returns = evaluate_policy(learner.policy(seed=ctx.seed), curve_env, config.curve_episodes,
                                   seed=ctx.seed + 1000 * round_index)
         curve.append((env_steps, float(returns.mean())))
-        ctx.writer.add_scalar("charts/episodic_return", float(returns.mean()), env_steps)
+        ctx.report(env_steps, curve[-1][1])
         ctx.writer.add_scalar("charts/beta", beta, env_steps)
         ctx.writer.add_scalar("charts/dataset_size", sum(len(o) for o in dataset_obs), env_steps)
         ctx.writer.add_scalar("charts/expert_disagreement",
@@ -86,4 +86,6 @@ ALGORITHM = AlgorithmSpec(
     train=train,
     observation_only=False,
     description="DAgger: behavioural cloning on states the learner visits, labelled by the expert.",
+    placements=("local",),
+    resumable=False,
 )

@@ -136,11 +136,12 @@ class ILPOLearner(TorchLearner):
         return {"lpn_steps": self.lpn_steps, "arn_updates": self.updates}
 
     def state_dict(self) -> dict[str, Any]:
-        return dict(super().state_dict(), lpn_steps=self.lpn_steps)
+        return dict(super().state_dict(), lpn_steps=self.lpn_steps, demos=self.demos.state_dict())
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.lpn_steps = state["lpn_steps"]
+        self.demos.load_state_dict(state["demos"])
 
 
 def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
@@ -157,7 +158,8 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
     learner = placement.place(ILPOLearner, config, observation_space, num_actions, n_latent,
                               str(ctx.demos_path), ctx.seed, num_cpus=0.5, num_gpus=gpu)
     replay = placement.place(ReplayBuffer, config.replay_capacity, ctx.seed, num_cpus=0.25)
-    env_steps, curve = 0, []
+    env_steps, curve, saved = 0, [], None
+    group: RolloutGroup | None = None
     if ctx.resume:
         saved = load_checkpoint(ctx.checkpoint_dir)
         resolve([learner.call("load_state_dict", saved["learner"]),
@@ -168,28 +170,35 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
         learner_state, replay_state = resolve([learner.call("state_dict"), replay.call("state_dict")])
         save_checkpoint(ctx.checkpoint_dir, {"learner": learner_state, "replay": replay_state,
                                              "env_steps": env_steps, "curve": curve,
-                                             "config": dataclasses.asdict(config)})
+                                             "config": dataclasses.asdict(config),
+                                             "workers": None if group is None else group.state_dict()})
 
     # Phase 1: the latent policy network, offline on the demonstrations.
     lpn_steps = resolve(learner.call("counters"))["lpn_steps"]
     lpn_metrics: dict[str, float] = {}
     start = time.perf_counter()
+    lpn_bar = Progress(config.lpn_steps, "ilpo lpn", unit="update", disable=None if ctx.progress else True)
+    lpn_bar.update(min(lpn_steps, config.lpn_steps))
     while lpn_steps < config.lpn_steps:
         num = min(config.lpn_log_every, config.lpn_steps - lpn_steps)
         lpn_metrics = resolve(learner.call("train_lpn", num))
         lpn_steps += num
+        lpn_bar.update(num, min=lpn_metrics["lpn_min"])
         for name, value in lpn_metrics.items():
             ctx.writer.add_scalar(loss_tag(name), value, lpn_steps)
         ctx.writer.add_scalar(UPDATES_PER_S, num / max(time.perf_counter() - start, 1e-9), lpn_steps)
         start = time.perf_counter()
         checkpoint()
 
+    lpn_bar.close()
+
     # Phase 2: the action remapping network, online within the interaction budget.
     act = functools.partial(ILPOPolicy, n_latent=n_latent, hidden=config.hidden,
                             conv_channels=config.conv_channels, epsilon=config.epsilon)
-    # A resumed run starts fresh episodes rather than replaying the first run's.
     group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers,
-                         config.envs_per_worker, ctx.seed + env_steps, act)
+                         config.envs_per_worker, ctx.seed, act)
+    if saved is not None and saved.get("workers") is not None:
+        group.load_state_dict(saved["workers"])   # the episodes the checkpointed run was in
     evaluator = Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 16),
                           ctx.seed + 50_000, functools.partial(act, epsilon=0.0))
     weights = resolve(learner.call("get_weights"))
@@ -249,4 +258,5 @@ ALGORITHM = AlgorithmSpec(
     observation_only=True,
     description="Imitating Latent Policies from Observation: a latent policy and forward model "
                 "learned offline, latent actions remapped to real ones with a few interactions.",
+    extendable=("interaction_budget",),
 )

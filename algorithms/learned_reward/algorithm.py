@@ -109,6 +109,7 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
         """Learners, replay and counters to checkpoint/state.pt (written then renamed)."""
         state = {"reward_model": config.reward_model, "env_steps": env_steps, "iteration": iteration,
                  "curve": curve, "recent": list(recent), "pretrain_metrics": pretrain_metrics,
+                 "workers": group.state_dict(),
                  **dict(zip(("policy", "reward", "replay"), resolve(
                      [policy.call("state_dict"), reward.call("state_dict"), replay.call("state_dict")])))}
         save_checkpoint(ctx.checkpoint_dir, state)
@@ -133,6 +134,7 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
                                  f"reward model, this run is {config.reward_model!r}")
             resolve([policy.call("load_state_dict", state["policy"]), reward.call("load_state_dict", state["reward"]),
                      replay.call("load_state_dict", state["replay"])])
+            group.load_state_dict(state["workers"])      # the episodes the checkpointed run was in
             env_steps, iteration = state["env_steps"], state["iteration"]
             curve, pretrain_metrics = [tuple(p) for p in state["curve"]], state["pretrain_metrics"]
             recent.extend(state["recent"])

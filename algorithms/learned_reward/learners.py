@@ -147,13 +147,13 @@ class RewardLearner(TorchLearner):
 
     def state_dict(self) -> dict[str, Any]:
         return dict(super().state_dict(), generator=self.model.generator.get_state(),
-                    sampler_rng=self.sampler.rng.bit_generator.state, iterations=self.iterations)
+                    sampler=self.sampler.state_dict(), iterations=self.iterations)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.iterations = state["iterations"]
         self.model.generator.set_state(state["generator"])
-        self.sampler.rng.bit_generator.state = state["sampler_rng"]
+        self.sampler.load_state_dict(state["sampler"])
 
     @torch.no_grad()
     def score(self, *segments: Segment) -> list[np.ndarray]:

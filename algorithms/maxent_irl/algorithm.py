@@ -56,7 +56,7 @@ def train(config: MaxEntIRLConfig, ctx: RunContext) -> TrainOutput:
         optimizer.step()
         ctx.writer.add_scalar("losses/feature_gap_l1", (gradient + config.l2 * theta).abs().sum().item(), iteration)
         if iteration % config.eval_every == 0:
-            ctx.writer.add_scalar("charts/exact_return", exact_return(model, policy, config.greedy), iteration)
+            ctx.report(0, exact_return(model, policy, config.greedy), step=iteration)
 
     with torch.no_grad():
         reward = features @ theta
@@ -74,4 +74,6 @@ ALGORITHM = AlgorithmSpec(
     train=train,
     observation_only=True,
     description="MaxEnt IRL (Ziebart 2008): exact backward/forward passes on the known model.",
+    placements=("local",),
+    resumable=False,
 )

@@ -63,7 +63,7 @@ def train(config: MCEIRLConfig, ctx: RunContext) -> TrainOutput:
         ctx.writer.add_scalar("losses/feature_gap_l1", (gradient + config.l2 * theta).abs().sum().item(), iteration)
         ctx.writer.add_scalar("charts/soft_vi_sweeps", plan.iterations, iteration)
         if iteration % config.eval_every == 0:
-            ctx.writer.add_scalar("charts/exact_return", exact_return(model, plan.policy, config.greedy), iteration)
+            ctx.report(0, exact_return(model, plan.policy, config.greedy), step=iteration)
 
     with torch.no_grad():
         reward = features @ theta
@@ -81,4 +81,6 @@ ALGORITHM = AlgorithmSpec(
     train=train,
     observation_only=True,
     description="Maximum causal entropy IRL (Ziebart 2010): soft value iteration, exact visitation.",
+    placements=("local",),
+    resumable=False,
 )

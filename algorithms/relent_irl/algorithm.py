@@ -156,7 +156,7 @@ def train(config: RelEntIRLConfig, ctx: RunContext) -> TrainOutput:
                     weights = trajectory_weights(features @ theta, sample_counts, log_ratios, *grouping)
                     policy = derive_policy(model, features @ theta, config)
                 ctx.writer.add_scalar("charts/effective_samples", (1.0 / (weights ** 2).sum()).item(), iteration)
-                ctx.writer.add_scalar("charts/exact_return", exact_return(model, policy, config.greedy), iteration)
+                ctx.report(env_steps, exact_return(model, policy, config.greedy), step=iteration)
             iteration += 1
     env.close()
 
@@ -255,4 +255,6 @@ ALGORITHM = AlgorithmSpec(
     train=train,
     observation_only=True,
     description="Relative entropy IRL (Boularias 2011): model-free importance sampling, uniform baseline, start-conditioned.",
+    placements=("local",),
+    resumable=False,
 )

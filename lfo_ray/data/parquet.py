@@ -7,6 +7,7 @@ Parquet reader, `ray.data.read_parquet` included, sees the same columns.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -17,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lfo_ray.data.types import DataError, DatasetMetadata, ObsDataset, ObsEpisode, Transitions
+from lfo_ray.data.types import DataError, DatasetMetadata, ObsDataset, ObsEpisode, Transitions, _check_finite
 
 
 class Col:
@@ -115,10 +116,14 @@ def dataset_to_table(dataset: ObsDataset) -> pa.Table:
 def atomic_write(path: str | os.PathLike, write) -> Path:
     """Calls write(tmp_path) on a temporary file beside `path`, then renames it into place.
 
-    A crash leaves either the old file or the complete new one, never a truncated file.
+    A crash leaves either the old file or the complete new one, never a truncated file. An
+    interrupt removes the temporary file; one left by a killed process is removed by the next
+    write of the same path (one writer per path: a run directory has one run at a time).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -228,6 +233,11 @@ def read_dataset(path: str | os.PathLike) -> ObsDataset:
         if not np.array_equal(cols[Col.STEP][start:end], np.arange(end - start)):
             raise DataError(f"{where}: column {Col.STEP!r} must count 0..{end - start - 1} in order")
         obs, next_obs = cols[Col.OBS][start:end], cols[Col.NEXT_OBS][start:end]
+        try:
+            _check_finite(f"column {Col.OBS!r}", obs)
+            _check_finite(f"column {Col.NEXT_OBS!r}", next_obs)
+        except DataError as error:
+            raise DataError(f"{where}: {error}") from None
         if not np.array_equal(obs[1:], next_obs[:-1]):
             raise DataError(f"{where}: next_obs of a step differs from obs of the following step")
         flags_before_end = cols[Col.TERMINATED][start:end - 1] | cols[Col.TRUNCATED][start:end - 1]

@@ -89,9 +89,12 @@ class ObsEpisode:
 
 
 def _check_finite(name: str, array: np.ndarray) -> None:
+    """Raises DataError naming the first NaN or inf: its step (first index) and element."""
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
-        bad = np.argwhere(~np.isfinite(array))[0]
-        raise DataError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})")
+        step, *element = (int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        kind = "NaN" if np.isnan(array[(step, *element)]) else "inf"
+        at = f"step {step}" + (f", element {tuple(element)}" if element else "")
+        raise DataError(f"{name} contains {kind} at {at}")
 
 
 def space_to_dict(space: gym.Space | None) -> dict[str, Any] | None:

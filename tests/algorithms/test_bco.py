@@ -14,6 +14,7 @@ from lfo_ray.algorithms.bco import algorithm as bco_algorithm
 from lfo_ray.algorithms.bco.config import BCOConfig, interaction_schedule
 from lfo_ray.algorithms.bco.losses import behavioural_cloning_loss, infer_actions, inverse_dynamics_loss
 from lfo_ray.algorithms.bco.networks import BCOPolicy, InverseDynamicsNet, VectorEncoder
+from lfo_ray.checkpoint import safe_torch_load
 from lfo_ray.collect import EpisodeCollector
 from lfo_ray.data import DatasetMetadata, ObsDataset, space_to_dict, write_dataset
 from lfo_ray.envs import make_vector_env
@@ -119,7 +120,7 @@ def test_acting_policy_is_random_until_weights_arrive_then_samples_them():
 # --- training runs -------------------------------------------------------------------------------
 
 def _replay_added(out: Path) -> int:
-    return torch.load(out / "checkpoint" / "state.pt", weights_only=False)["replay"]["added"]
+    return safe_torch_load(out / "checkpoint" / "state.pt")["replay"]["added"]
 
 
 def test_budget_is_spent_exactly_in_process(cartpole_demos, tmp_path):
@@ -159,17 +160,17 @@ def test_resume_continues_the_counters(cartpole_demos, tmp_path, monkeypatch):
         train_run("bco", CARTPOLE, cartpole_demos, 0, tmp_path, overrides=overrides, placement="local",
                   progress=False)
     monkeypatch.setattr(bco_algorithm, "save_checkpoint", real_save)
-    first = torch.load(tmp_path / "checkpoint" / "state.pt", weights_only=False)
+    first = safe_torch_load(tmp_path / "checkpoint" / "state.pt")
     assert (saves, first["env_steps"], first["learner"]["updates"]) == ([1], 30, 40)
 
     result = train_run("bco", CARTPOLE, cartpole_demos, 0, tmp_path, overrides=overrides, placement="local",
                        resume=True, progress=False)
-    final = torch.load(tmp_path / "checkpoint" / "state.pt", weights_only=False)
+    final = safe_torch_load(tmp_path / "checkpoint" / "state.pt")
     assert result["env_steps"] == 90 and [s for s, _ in result["curve"]] == [30, 60, 90]
     assert final["learner"]["updates"] == 3 * 40 and final["replay"]["added"] == 90
     assert evaluate_run(tmp_path, episodes=2)["episodes"] == 2  # `lfo evaluate` loads the policy
 
-    with pytest.raises(ValueError, match="schedule"):
+    with pytest.raises(ValueError, match="config.budget=90, this command gives 120"):
         train_run("bco", CARTPOLE, cartpole_demos, 0, tmp_path, overrides=dict(overrides, budget=120),
                   placement="local", resume=True, progress=False)
 

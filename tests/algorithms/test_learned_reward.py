@@ -416,7 +416,7 @@ def test_resume_continues_from_the_checkpoint(tmp_path, monkeypatch):
     assert final["replay"]["added"] == final["policy"]["env_steps"] == final["env_steps"]
     assert final["reward"]["updates"] == final["iteration"] == result["metrics"]["iterations"] > 2
     assert [tuple(p) for p in result["curve"][:len(first["curve"])]] == first["curve"]
-    with pytest.raises(ValueError, match="'gaifo' reward model"):
+    with pytest.raises(ValueError, match="holds a gaifo run, not imrl"):
         train_run("imrl", "CartPole-v1", CARTPOLE_DEMOS, 0, tmp_path, overrides, placement="local",
                   progress=False, resume=True)
 

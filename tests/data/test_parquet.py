@@ -297,3 +297,23 @@ def test_interleaved_episodes(tmp_path):
     pq.write_table(table, path)
     with pytest.raises(DataError, match=rf"{path}: rows of an episode are not contiguous"):
         read_dataset(path)
+
+
+def test_nan_mid_episode_is_reported_as_nan_with_its_place(tmp_path):
+    table = dataset_to_table(vector_dataset())
+    for column in (Col.OBS, Col.NEXT_OBS):   # one observation: obs of step 2 is next_obs of step 1
+        rows = table[column].to_pylist()
+        rows[2 if column == Col.OBS else 1][3] = float("nan")
+        field = table.schema.get_field_index(column)
+        table = table.set_column(field, column, pa.array(rows, type=table.schema.field(column).type))
+    path = tmp_path / "nan.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(DataError, match=rf"{path}: episode 0: column 'obs' contains NaN at step 2, element \(3,\)"):
+        read_dataset(path)
+
+
+def test_stale_temporary_file_is_removed_by_the_next_write(tmp_path):
+    stale = tmp_path / ".demo.parquet.abc123.tmp"
+    stale.write_bytes(b"left by a killed process")
+    write_dataset(vector_dataset(), tmp_path / "demo.parquet")
+    assert [p.name for p in tmp_path.iterdir()] == ["demo.parquet"]

@@ -44,9 +44,9 @@ def test_episode_is_read_only_and_sized():
         ({"observations": np.zeros(())}, "got ()"),
         ({"observations": np.zeros((3, 2)), "actions": np.zeros(3)}, "actions must have shape (T=2"),
         ({"observations": np.zeros((3, 2)), "rewards": np.zeros(3)}, "rewards must have shape (2,)"),
-        ({"observations": np.array([[0.0], [np.nan]])}, "observations contains NaN or inf (first at index (1, 0))"),
-        ({"observations": np.zeros((3, 1)), "actions": np.array([0.0, np.inf])}, "actions contains NaN or inf"),
-        ({"observations": np.zeros((3, 1)), "rewards": np.array([0.0, -np.inf])}, "rewards contains NaN or inf"),
+        ({"observations": np.array([[0.0], [np.nan]])}, "observations contains NaN at step 1, element (0,)"),
+        ({"observations": np.zeros((3, 1)), "actions": np.array([0.0, np.inf])}, "actions contains inf at step 1"),
+        ({"observations": np.zeros((3, 1)), "rewards": np.array([0.0, -np.inf])}, "rewards contains inf at step 1"),
         ({"observations": np.zeros((3, 1)), "terminated": True, "truncated": True}, "both terminated and truncated"),
     ],
 )
