@@ -38,6 +38,7 @@ def cmd_collect(args: argparse.Namespace) -> None:
         env_id=args.env, episodes=args.episodes, seed=args.seed, noise=args.noise,
         envs_per_worker=args.envs_per_worker,
         env_kwargs=tuple(sorted(_env_kwargs(args.env_kw).items())),
+        policy=args.policy, env_modules=tuple(args.env_module or ()),
     )
     if not args.no_ray:
         ensure_ray(args.address)
@@ -131,12 +132,21 @@ def cmd_list(args: argparse.Namespace) -> None:
     print("environments: " + ", ".join(CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD)))
 
 
+def _add_env_module(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env-module", action="append", metavar="MODULE",
+                        help="import MODULE first (here and on every Ray worker): it registers the env")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lfo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("collect", help="collect expert demonstrations with parallel Ray workers")
-    p.add_argument("env")
+    p = sub.add_parser("collect", help="collect demonstrations on any gymnasium env with parallel Ray workers")
+    p.add_argument("env", help="gymnasium id, or 'module:Env-v0' (the module registers the env)")
+    p.add_argument("--policy", default="expert",
+                   help="random | expert | RUN_DIR (of `lfo train`) | module:callable "
+                        "(obs batch -> action batch); default: the shipped expert")
+    _add_env_module(p)
     p.add_argument("--episodes", type=int, required=True)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--out", required=True, help="Parquet file to write")
