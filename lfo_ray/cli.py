@@ -56,8 +56,9 @@ def cmd_inspect(args: argparse.Namespace) -> None:
     import numpy as np
 
     from lfo_ray.data import read_dataset
+    from lfo_ray.demos import resolve_demos
 
-    dataset = read_dataset(args.file)
+    dataset = read_dataset(resolve_demos(args.file))
     meta = dataset.metadata
     lengths = np.array([len(e) for e in dataset.episodes])
     print(f"file:          {args.file}")
@@ -101,10 +102,11 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from lfo_ray.envs.user import portable_env
     from lfo_ray.experiment import train_run
 
     result = train_run(
-        args.algo, args.env, args.demos, args.seed, args.out,
+        args.algo, portable_env(args.env, args.env_module or ()), args.demos, args.seed, args.out,
         overrides=parse_assignments(args.set), env_kwargs=_env_kwargs(args.env_kw),
         eval_episodes=args.eval_episodes, placement=args.placement, address=args.address,
         resume=args.resume, progress=not args.quiet, torch_threads=args.torch_threads or None,
@@ -163,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="inspect and convert demonstration files")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     p = data_sub.add_parser("inspect", help="print metadata, counts and return statistics")
-    p.add_argument("file")
+    p.add_argument("file", help="Parquet file, or a shipped set's name (e.g. CartPole-v1)")
     p.set_defaults(func=cmd_inspect)
     p = data_sub.add_parser("import", help="convert ILPO text/image pairs/tutorial pickle to Parquet")
     p.add_argument("src")
@@ -180,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train an algorithm and evaluate it")
     p.add_argument("algo")
     p.add_argument("--env", required=True)
-    p.add_argument("--demos", required=True, help="demonstration Parquet file")
+    p.add_argument("--demos", required=True,
+                   help="demonstration Parquet file, or a shipped set's name (e.g. CartPole-v1)")
+    _add_env_module(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run directory (result.json, tb/, checkpoint/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field")

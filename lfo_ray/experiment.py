@@ -19,13 +19,15 @@ import numpy as np
 
 from lfo_ray.config import apply_overrides, config_to_dict
 from lfo_ray.core import Policy
-from lfo_ray.data import ObsDataset, read_dataset
+from lfo_ray.data import ObsDataset, read_dataset, write_dataset
 from lfo_ray.data.parquet import atomic_write
 from lfo_ray.envs import make_vector_env
+from lfo_ray.envs.user import portable_env
 from lfo_ray.placement import Placement
 from lfo_ray.rollout import evaluate_policy
 
 RESULT_FILE = "result.json"
+DEMOS_FILE = "demos.parquet"
 CHECKPOINT_DIR = "checkpoint"
 TB_DIR = "tb"
 
@@ -115,10 +117,34 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def load_demos(demos: str | os.PathLike | ObsDataset, env_id: str,
+               out_dir: Path) -> tuple[ObsDataset, Path]:
+    """The demonstrations of a run and the Parquet file behind them.
+
+    `demos` is a path or a shipped set's name (lfo_ray.demos.resolve_demos), or an ObsDataset,
+    which is written to DIR/demos.parquet: streaming learners read a file, and the run keeps a
+    record of what it learned from. Demonstrations recorded on another env are refused.
+    """
+    from lfo_ray.demos import resolve_demos
+    from lfo_ray.envs.user import FACTORY_NAMESPACE, bare_id
+
+    if isinstance(demos, ObsDataset):
+        dataset, demos_path = demos, write_dataset(demos, out_dir / DEMOS_FILE)
+    else:
+        demos_path = resolve_demos(demos)
+        dataset = read_dataset(demos_path)
+    recorded = dataset.metadata.env_id
+    if recorded and not env_id.startswith(FACTORY_NAMESPACE) and bare_id(recorded) != bare_id(env_id):
+        raise ValueError(
+            f"{demos_path}: demonstrations were recorded on {recorded!r}, but --env is {env_id!r}"
+        )
+    return dataset, demos_path
+
+
 def train_run(
     algo: str,
-    env_id: str,
-    demos: str | os.PathLike,
+    env_id: str | Callable[..., Any],
+    demos: str | os.PathLike | ObsDataset,
     seed: int,
     out_dir: str | os.PathLike,
     overrides: Mapping[str, Any] | None = None,
@@ -132,6 +158,10 @@ def train_run(
     torch_threads: int | None = 1,
 ) -> dict[str, Any]:
     """Trains `algo` and writes DIR/result.json; returns the result dictionary.
+
+    env_id: a gymnasium id, a "module:Env-v0" id, or a factory (a callable returning a
+    gymnasium Env), registered under a generated id that every Ray worker receives with it
+    (lfo_ray.envs.user). demos: a file, a shipped set's name, or an ObsDataset (load_demos).
 
     torch_threads sets this process's intra-op threads (None: leave torch's default). One is
     fastest for lfo-ray's small networks: with more, runs sharing the cores spin against each
@@ -151,13 +181,8 @@ def train_run(
 
         torch.set_num_threads(torch_threads)
     config = apply_overrides(spec.config_cls(), overrides or {})
-    demos_path = Path(demos)
-    dataset = read_dataset(demos_path)
-    if dataset.metadata.env_id and dataset.metadata.env_id != env_id:
-        raise ValueError(
-            f"{demos_path}: demonstrations were recorded on {dataset.metadata.env_id!r}, "
-            f"but --env is {env_id!r}"
-        )
+    env_id = portable_env(env_id)
+    dataset, demos_path = load_demos(demos, env_id, Path(out_dir))
     if spec.observation_only:
         dataset = dataset.without_actions()
     elif not dataset.has_actions:
