@@ -86,17 +86,29 @@ def cmd_inspect(args: argparse.Namespace) -> None:
 def cmd_import(args: argparse.Namespace) -> None:
     from lfo_ray.data import write_dataset
     from lfo_ray.data.formats import import_path
+    from lfo_ray.envs.user import import_env_module
 
-    dataset = import_path(args.src, fmt=args.format, env_id=args.env)
+    for module in args.env_module or ():
+        import_env_module(module)
+    dataset = import_path(args.src, fmt=args.format, env_id=args.env, frame_stride=args.frame_stride)
     write_dataset(dataset, args.dst)
-    print(f"wrote {args.dst}: {len(dataset)} episodes, {dataset.num_transitions} transitions")
+    print(f"wrote {args.dst}: {len(dataset)} episodes, {dataset.num_transitions} transitions "
+          f"({'with' if dataset.has_actions else 'without'} actions)")
 
 
 def cmd_export(args: argparse.Namespace) -> None:
     from lfo_ray.data import read_dataset
     from lfo_ray.data.ilpo_text import write_ilpo_text
+    from lfo_ray.data.minari_datasets import write_minari
+    from lfo_ray.demos import resolve_demos
 
-    dataset = read_dataset(args.src)
+    dataset = read_dataset(resolve_demos(args.src))
+    if args.format == "minari":
+        if args.with_actions:
+            raise ValueError("--with-actions is for ilpo-text; Minari datasets always hold actions")
+        where = write_minari(dataset, args.dst)
+        print(f"wrote Minari dataset {args.dst} at {where}: {len(dataset)} episodes")
+        return
     write_ilpo_text(dataset, args.dst, with_actions=args.with_actions)
     print(f"wrote {args.dst}: {dataset.num_transitions} lines")
 
@@ -167,16 +179,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = data_sub.add_parser("inspect", help="print metadata, counts and return statistics")
     p.add_argument("file", help="Parquet file, or a shipped set's name (e.g. CartPole-v1)")
     p.set_defaults(func=cmd_inspect)
-    p = data_sub.add_parser("import", help="convert ILPO text/image pairs/tutorial pickle to Parquet")
-    p.add_argument("src")
-    p.add_argument("dst")
+    p = data_sub.add_parser("import", help="convert plain Parquet, Minari, video, ILPO text/image "
+                                           "pairs or tutorial pickle to lfo-ray's Parquet")
+    p.add_argument("src", help="file or directory; a Minari dataset also by id (MINARI_DATASETS_PATH)")
+    p.add_argument("dst", help="Parquet file to write")
     p.add_argument("--format", choices=FORMATS, help="source format (detected when omitted)")
-    p.add_argument("--env", help="environment id to record in the metadata")
+    p.add_argument("--env", help="environment id: recorded in the metadata; gives plain Parquet its "
+                                 "spaces and video its observation shape")
+    _add_env_module(p)
+    p.add_argument("--frame-stride", type=int, default=1, help="video: keep every K-th frame")
     p.set_defaults(func=cmd_import)
-    p = data_sub.add_parser("export", help="write a dataset in the ILPO text format")
+    p = data_sub.add_parser("export", help="write a dataset as ILPO text or as a Minari dataset")
     p.add_argument("src")
-    p.add_argument("dst")
-    p.add_argument("--with-actions", action="store_true", help="write [s] [a] [s'] lines")
+    p.add_argument("dst", help="ilpo-text: the .txt file; minari: the dataset id "
+                               "(NAMESPACE/NAME-v0, written under MINARI_DATASETS_PATH)")
+    p.add_argument("--format", choices=("ilpo-text", "minari"), default="ilpo-text")
+    p.add_argument("--with-actions", action="store_true", help="ilpo-text: write [s] [a] [s'] lines")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("train", help="train an algorithm and evaluate it")

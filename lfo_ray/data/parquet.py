@@ -159,10 +159,13 @@ class _Layout:
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         meta = schema.metadata or {}
-        if META_KEY not in meta or OBS_KEY not in meta:
+        missing = [key.decode() for key in (META_KEY, OBS_KEY) if key not in meta]
+        if missing:
             raise DataError(
-                f"{path}: Parquet file has no lfo-ray metadata (key {META_KEY.decode()!r}); "
-                "expected a file written by lfo-ray (convert others with `lfo data import`)"
+                f"{path}: Parquet schema metadata lacks lfo-ray key(s) {missing} "
+                f"(an lfo-ray file has {META_KEY.decode()!r}, {OBS_KEY.decode()!r} and, with "
+                f"actions, {ACTION_KEY.decode()!r}); import a plain Parquet file of the documented "
+                "columns with `lfo data import FILE OUT.parquet --env ENV`"
             )
         try:
             self.metadata = DatasetMetadata.from_json(meta[META_KEY])

@@ -169,9 +169,10 @@ def _episode_starts(obs: np.ndarray, next_obs: np.ndarray, episode_ids: np.ndarr
         if len(np.unique(ids[starts])) != len(starts):
             raise DataError("episode_ids: the rows of an episode must be contiguous")
         return starts
+    starts = chain_starts(obs, next_obs)
     if ends is not None:
-        return np.flatnonzero(np.r_[True, ends[:-1]])
-    return chain_starts(obs, next_obs)
+        starts = np.union1d(starts, np.flatnonzero(np.r_[True, ends[:-1]]))
+    return starts
 
 
 @dataclass(frozen=True)
@@ -297,8 +298,8 @@ class ObsDataset:
         obs, next_obs: (N, *obs_shape), one numeric dtype; row i is the transition obs[i] ->
         next_obs[i]. Episode boundaries, from the first of these that is given:
         - episode_ids (N,) integers, each episode's rows contiguous and in time order;
-        - dones or truncated (N,) bool, True on an episode's last row;
-        - neither: inferred by chaining, a new episode wherever obs[i] != next_obs[i-1].
+        - else a new episode after every row where dones or truncated (N,) bool is True, and
+          wherever obs[i] != next_obs[i-1] (chaining, as for ILPO text).
         dones (N,) bool mark which episode ends are terminal (the MDP ended in next_obs); an
         episode that ends without one is truncated. truncated (N,) bool, optional, marks episode
         ends cut by a time limit (must not coincide with dones). actions (N, *action_shape) and
@@ -336,8 +337,8 @@ class ObsDataset:
             if broken.size:
                 row = int(start + broken[0])
                 raise DataError(f"row {row}: next_obs differs from obs of row {row + 1} inside "
-                                f"episode {index}; expected consecutive transitions (give "
-                                "episode_ids or dones to mark where episodes end)")
+                                f"episode {index}; expected consecutive transitions within an "
+                                "episode id")
             for name, value in flags.items():
                 if value is not None and value[start:end - 1].any():
                     raise DataError(f"{name} is set at row {start + int(np.argmax(value[start:end - 1]))}, "
