@@ -155,8 +155,12 @@ def _row_flags(name: str, value: np.ndarray | None, n: int) -> np.ndarray | None
 def chain_starts(obs: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
     """Rows that start an episode when boundaries are unknown: the first row, and every row whose
     obs differs from the previous row's next_obs (how ILPO's boundary-free formats are read)."""
-    changed = (obs[1:] != next_obs[:-1]).reshape(len(obs) - 1, -1).any(axis=1)
-    return np.flatnonzero(np.r_[True, changed])
+    return np.flatnonzero(np.r_[True, rows_differ(obs[1:], next_obs[:-1])])
+
+
+def rows_differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N,) bool: row i of `a` differs from row i of `b` anywhere (N may be 0)."""
+    return np.any(a != b, axis=tuple(range(1, a.ndim)))
 
 
 def _episode_starts(obs: np.ndarray, next_obs: np.ndarray, episode_ids: np.ndarray | None,
@@ -314,6 +318,8 @@ class ObsDataset:
         if next_obs.shape != obs.shape or next_obs.dtype != obs.dtype:
             raise DataError(f"next_obs must match obs {obs.shape} {obs.dtype}, got "
                             f"{next_obs.shape} {next_obs.dtype}")
+        _check_finite("obs", obs)
+        _check_finite("next_obs", next_obs)
         n = obs.shape[0]
         flags = {name: _row_flags(name, value, n) for name, value in
                  (("dones", dones), ("truncated", truncated))}
@@ -332,8 +338,7 @@ class ObsDataset:
         ends = np.r_[starts[1:], n]
         episodes = []
         for index, (start, end) in enumerate(zip(starts, ends)):
-            broken = np.flatnonzero((next_obs[start:end - 1] != obs[start + 1:end])
-                                    .reshape(end - start - 1, -1).any(axis=1))
+            broken = np.flatnonzero(rows_differ(next_obs[start:end - 1], obs[start + 1:end]))
             if broken.size:
                 row = int(start + broken[0])
                 raise DataError(f"row {row}: next_obs differs from obs of row {row + 1} inside "
