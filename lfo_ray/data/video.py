@@ -85,7 +85,10 @@ def _decode(source: Path) -> list[np.ndarray]:
         try:
             frames.extend(iio.imiter(file) if source.is_file() else [iio.imread(file)])
         except (OSError, ValueError, RuntimeError) as error:
-            raise DataError(f"{file}: cannot be decoded ({error})") from None
+            # ffmpeg's message spans many lines (its build flags); its last line says what failed.
+            reason = [line for line in str(error).splitlines() if line.strip()][-1:] or [type(error).__name__]
+            raise DataError(f"{file}: cannot be decoded ({reason[0].strip()}); expected a video "
+                            f"({', '.join(VIDEO_SUFFIXES)}) or image frames") from None
     return frames
 
 
