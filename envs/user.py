@@ -23,7 +23,7 @@ import re
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 import gymnasium as gym
 
@@ -163,7 +163,3 @@ def _factory_id(factory: Callable[..., gym.Env]) -> EnvId:
     spec_bytes = cloudpickle.dumps(gym.spec(env_id))
     return EnvId(env_id, (), (), spec_bytes)
 
-
-def describe(env: Any) -> str:
-    """How an env argument reads in messages and result files."""
-    return str(env) if isinstance(env, str) else getattr(env, "__name__", type(env).__name__)

@@ -27,7 +27,7 @@ import numpy as np
 from lfo_ray.core import Policy
 from lfo_ray.data import DatasetMetadata, ObsDataset, ObsEpisode, space_to_dict
 from lfo_ray.envs import make_vector_env
-from lfo_ray.envs.user import EnvId, portable_env
+from lfo_ray.envs.user import portable_env
 from lfo_ray.rollout import VectorDriver
 from lfo_ray.runner import even_shares
 
@@ -260,6 +260,31 @@ class CollectWorker:
         return self.collector.collect(episodes), self.collector.env_steps - before
 
 
+def _probe_env(spec: CollectSpec) -> gym.Env:
+    """One env made in the driver: the spaces for the metadata, and early, one-line errors."""
+    kwargs = dict(spec.env_kwargs)
+    try:
+        return gym.make(spec.env_id, **kwargs)
+    except TypeError as error:
+        raise ValueError(f"{spec.env_id}: cannot be made with env kwargs {kwargs} ({error})") from None
+
+
+def _check_policy(spec: CollectSpec, probe: gym.Env) -> None:
+    """Builds the policy here and asks it for one action, so a bad --policy fails as one clear
+    error before any worker starts, rather than as a dead actor."""
+    policy = make_policy(spec.acting_policy, spec.env_id, probe.action_space, dict(spec.env_kwargs), spec.seed)
+    obs = np.asarray(probe.reset(seed=spec.seed)[0])[None]
+    try:
+        actions = np.asarray(policy.act(obs))
+    except Exception as error:  # the user's code: any failure becomes one line naming it
+        raise ValueError(f"policy {spec.acting_policy!r} failed on a batch of observations of shape "
+                         f"{obs.shape}: {type(error).__name__}: {error}") from None
+    expected = (1, *(probe.action_space.shape or ()))
+    if actions.shape != expected:
+        raise ValueError(f"policy {spec.acting_policy!r} returned actions of shape {actions.shape} for "
+                         f"observations of shape {obs.shape}; expected {expected} (batch in, batch out)")
+
+
 def _last_line(error: Exception) -> str:
     """The worker's own exception line out of a Ray error's traceback text."""
     lines = [line for line in str(error).strip().splitlines() if line.strip()]
@@ -276,9 +301,8 @@ def collect_dataset(spec: CollectSpec, workers: int = 1, *, use_ray: bool = True
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    # The policy is built here once, so a bad --policy is one clear error, not a dead actor.
-    probe = gym.make(spec.env_id, **dict(spec.env_kwargs))
-    make_policy(spec.acting_policy, spec.env_id, probe.action_space, dict(spec.env_kwargs), spec.seed)
+    probe = _probe_env(spec)
+    _check_policy(spec, probe)
     shares = [s for s in even_shares(spec.episodes, workers) if s > 0]
     # About ten progress updates per worker.
     chunk_sizes = [max(1, -(-share // 10)) for share in shares]

@@ -116,8 +116,14 @@ def test_policy_errors_name_the_policy_and_what_was_expected(tmp_path):
         collect_dataset(CollectSpec(PENDULUM, episodes=1, policy="nowhere"), use_ray=False)
     with pytest.raises(ValueError, match="module 'no_such_mod' cannot be imported"):
         collect_dataset(CollectSpec(PENDULUM, episodes=1, policy="no_such_mod:act"), use_ray=False)
-    with pytest.raises(ValueError, match=r"actions of shape \(8,\).*expected \(8, 1\)"):
+    with pytest.raises(ValueError, match=r"returned actions of shape \(1,\) for observations of shape \(1, 3\); expected \(1, 1\)"):
         collect_dataset(CollectSpec(PENDULUM, episodes=1, policy=lambda obs: np.zeros(len(obs))),
+                        use_ray=False)
+    with pytest.raises(ValueError, match=r"policy .* failed on a batch of observations of shape \(1, 3\): "
+                                         "ZeroDivisionError"):
+        collect_dataset(CollectSpec(PENDULUM, episodes=1, policy=lambda obs: 1 / 0), use_ray=False)
+    with pytest.raises(ValueError, match=r"Pendulum-v1: cannot be made with env kwargs \{'foo': 1\}"):
+        collect_dataset(CollectSpec(PENDULUM, episodes=1, policy="random", env_kwargs=(("foo", 1),)),
                         use_ray=False)
     with pytest.raises(ValueError, match="not a readable run result"):
         collect_dataset(CollectSpec(PENDULUM, episodes=1, policy=str(tmp_path)), use_ray=False)

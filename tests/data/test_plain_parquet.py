@@ -76,7 +76,7 @@ def test_errors_name_the_file_the_column_and_what_was_expected(tmp_path, cartpol
     with pytest.raises(DataError, match=rf"{path}: column 'obs' holds 4 value\(s\) per row; Acrobot-v1 expects 6"):
         import_path(path, env_id="Acrobot-v1")
     pq.write_table(pa.table({"obs": [[0.0, 1.0], [1.0]], "next_obs": [[1.0, 2.0], [2.0, 3.0]]}), path)
-    with pytest.raises(DataError, match=rf"column 'obs': row 1 holds 1 values, row 0 holds 2"):
+    with pytest.raises(DataError, match=r"column 'obs': row 1 holds 1 values, row 0 holds 2"):
         import_path(path)
     pq.write_table(pa.table({"obs": ["a"], "next_obs": ["b"]}), path)
     with pytest.raises(DataError, match=r"column 'obs': values of dtype object; expected numbers"):
