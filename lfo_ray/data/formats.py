@@ -232,16 +232,10 @@ def _for_env(path: Path, dataset: ObsDataset, env_id: str, fmt: str) -> ObsDatas
 
 def _read_parquet(path: Path, env_id: str | None) -> ObsDataset:
     """lfo-ray's own Parquet, or a plain one (no lfo-ray metadata) read with the env's spaces."""
-    import pyarrow.parquet as pq
-
-    from lfo_ray.data.parquet import META_KEY, read_dataset
+    from lfo_ray.data.parquet import META_KEY, open_parquet, read_dataset
     from lfo_ray.data.plain_parquet import read_plain_parquet
 
-    try:
-        keys = pq.read_schema(path).metadata or {}
-    except (OSError, ValueError) as error:
-        raise DataError(f"{path}: not a readable Parquet file ({error})") from None
-    if META_KEY in keys:
+    if META_KEY in (open_parquet(path).schema_arrow.metadata or {}):
         return read_dataset(path)
     return read_plain_parquet(path, env_id or "", _env_spaces(env_id) if env_id else None)
 

@@ -142,7 +142,8 @@ def write_dataset(dataset: ObsDataset, path: str | os.PathLike, *, row_group_row
     )
 
 
-def _open(path: Path) -> pq.ParquetFile:
+def open_parquet(path: Path) -> pq.ParquetFile:
+    """The Parquet file at `path`; a DataError says what is there instead."""
     if not path.exists():
         raise DataError(f"{path}: no such demonstration file")
     if path.is_dir():
@@ -208,13 +209,13 @@ class _Layout:
 
 def read_metadata(path: str | os.PathLike) -> DatasetMetadata:
     path = Path(path)
-    return _Layout(path, _open(path).schema_arrow).metadata
+    return _Layout(path, open_parquet(path).schema_arrow).metadata
 
 
 def read_dataset(path: str | os.PathLike) -> ObsDataset:
     """Reads a whole dataset, checking that every episode is contiguous and consistent."""
     path = Path(path)
-    file = _open(path)
+    file = open_parquet(path)
     layout = _Layout(path, file.schema_arrow)
     if file.metadata.num_rows == 0:
         raise DataError(f"{path}: contains no transitions")
@@ -252,7 +253,7 @@ def read_dataset(path: str | os.PathLike) -> ObsDataset:
 def iter_transitions(path: str | os.PathLike, batch_rows: int = 65536) -> Iterator[Transitions]:
     """Streams a dataset as Transitions batches without loading the whole file."""
     path = Path(path)
-    file = _open(path)
+    file = open_parquet(path)
     layout = _Layout(path, file.schema_arrow)
     for batch in file.iter_batches(batch_size=batch_rows):
         cols = layout.decode(pa.Table.from_batches([batch]))

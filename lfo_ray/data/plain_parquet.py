@@ -17,9 +17,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from lfo_ray.data.parquet import Col
+from lfo_ray.data.parquet import Col, open_parquet
 from lfo_ray.data.types import DataError, ObsDataset
 
 PLAIN_COLUMNS = (Col.EPISODE_ID, Col.STEP, Col.OBS, Col.NEXT_OBS, Col.ACTION, Col.REWARD,
@@ -75,10 +74,7 @@ def read_plain_parquet(path: str | os.PathLike, env_id: str = "",
                        spaces: tuple[gym.Space, gym.Space] | None = None) -> ObsDataset:
     """Reads a plain Parquet file of transitions; `spaces` are the env's (observation, action)."""
     path = Path(path)
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise DataError(f"{path}: not a readable Parquet file ({error})") from None
+    table = open_parquet(path).read()
     missing = [c for c in (Col.OBS, Col.NEXT_OBS) if c not in table.column_names]
     if missing:
         raise DataError(f"{path}: missing column(s) {missing}; expected at least {Col.OBS!r} and "
