@@ -17,6 +17,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lfo_ray.data.parquet import Col, open_parquet
 from lfo_ray.data.types import DataError, ObsDataset
@@ -34,7 +35,7 @@ def _numbers(table: pa.Table, name: str, path: Path) -> np.ndarray:
         raise DataError(f"{where}: {column.null_count} null value(s); expected none")
     if pa.types.is_list(column.type) or pa.types.is_large_list(column.type) \
             or pa.types.is_fixed_size_list(column.type):
-        lengths = pa.compute.list_value_length(column).to_numpy(zero_copy_only=False)
+        lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
         if len(lengths) and (lengths != lengths[0]).any():
             row = int(np.flatnonzero(lengths != lengths[0])[0])
             raise DataError(f"{where}: row {row} holds {lengths[row]} values, row 0 holds "
