@@ -470,7 +470,8 @@ def add_sweep_parser(subparsers) -> None:
     p = subparsers.add_parser("sweep", help="Tune search over an algorithm's config fields")
     p.add_argument("algo")
     p.add_argument("--env", required=True)
-    p.add_argument("--demos", required=True, help="demonstration Parquet file")
+    p.add_argument("--demos", required=True,
+                   help="demonstration Parquet file, or a shipped set's name (e.g. CartPole-v1)")
     p.add_argument("--out", required=True,
                    help="sweep directory: tune/ (trials, TensorBoard), best.json, best_checkpoint/")
     p.add_argument("--num-samples", type=int, default=4, help="samples of the search space")

@@ -165,6 +165,22 @@ def test_user_module_env_and_policy_on_ray_workers(tmp_path, monkeypatch, ray_se
 
 
 @pytest.mark.ray
+def test_an_env_registered_from_a_callable_in_this_process_reaches_ray_workers(ray_session):
+    from gymnasium.envs.classic_control.pendulum import PendulumEnv
+
+    class ScriptPendulum(PendulumEnv):  # as if defined in the user's script: no module to import
+        pass
+
+    gym.register("ScriptPendulum-v0", entry_point=ScriptPendulum, max_episode_steps=20)
+    try:
+        spec = CollectSpec("ScriptPendulum-v0", episodes=2, policy="random", envs_per_worker=2)
+        dataset, _ = collect_dataset(spec, workers=2, use_ray=True)
+        assert [len(e) for e in dataset.episodes] == [20, 20]
+    finally:
+        del gym.registry["ScriptPendulum-v0"]
+
+
+@pytest.mark.ray
 def test_train_run_on_ray_with_an_env_factory_and_a_dataset_object(tmp_path, ray_session):
     from lfo_ray.data import ObsDataset
     from lfo_ray.experiment import train_run
