@@ -26,9 +26,16 @@ _register()
 
 
 def env_spec(env_id: str) -> gym.envs.registration.EnvSpec:
-    """The registered spec of `env_id`; a clear error listing shipped envs when unknown."""
+    """The registered spec of `env_id`; a clear error listing shipped envs when unknown.
+
+    Gymnasium's "module:Env-v0" form imports the module first (it registers the env).
+    """
+    from lfo_ray.envs.user import bare_id, import_env_module
+
+    if ":" in env_id:
+        import_env_module(env_id.split(":", 1)[0])
     try:
-        return gym.spec(env_id)
+        return gym.spec(bare_id(env_id))
     except gym.error.Error as error:
         known = ", ".join(sorted(CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD)))
         raise ValueError(f"unknown environment {env_id!r} ({error}); lfo-ray ships: {known}") from None

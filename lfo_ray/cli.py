@@ -37,6 +37,7 @@ def cmd_collect(args: argparse.Namespace) -> None:
         env_id=args.env, episodes=args.episodes, seed=args.seed, noise=args.noise,
         envs_per_worker=args.envs_per_worker,
         env_kwargs=tuple(sorted(parse_env_kwargs(args.env_kw).items())),
+        policy=args.policy, env_modules=tuple(args.env_module or ()),
     )
     if not args.no_ray:
         ensure_ray(args.address)
@@ -54,8 +55,9 @@ def cmd_inspect(args: argparse.Namespace) -> None:
     import numpy as np
 
     from lfo_ray.data import read_dataset
+    from lfo_ray.demos import resolve_demos
 
-    dataset = read_dataset(args.file)
+    dataset = read_dataset(resolve_demos(args.file))
     meta = dataset.metadata
     lengths = np.array([len(e) for e in dataset.episodes])
     print(f"file:          {args.file}")
@@ -83,24 +85,46 @@ def cmd_inspect(args: argparse.Namespace) -> None:
 def cmd_import(args: argparse.Namespace) -> None:
     from lfo_ray.data import write_dataset
     from lfo_ray.data.formats import import_path
+    from lfo_ray.envs.user import import_env_module
     from lfo_ray.validate import check_env, check_observations
 
+    for module in args.env_module or ():
+        import_env_module(module)
     space = check_env(args.env) if args.env else None
-    dataset = import_path(args.src, fmt=args.format, env_id=args.env)
+    dataset = import_path(args.src, fmt=args.format, env_id=args.env, frame_stride=args.frame_stride)
     if space is not None:
         check_observations(dataset.obs_shape, dataset.episodes[0].observations.dtype, space, args.env,
                            str(args.src))
     write_dataset(dataset, args.dst)
-    print(f"wrote {args.dst}: {len(dataset)} episodes, {dataset.num_transitions} transitions")
+    print(f"wrote {args.dst}: {len(dataset)} episodes, {dataset.num_transitions} transitions "
+          f"({'with' if dataset.has_actions else 'without'} actions)")
 
 
 def cmd_export(args: argparse.Namespace) -> None:
     from lfo_ray.data import read_dataset
     from lfo_ray.data.ilpo_text import write_ilpo_text
+    from lfo_ray.data.minari_datasets import write_minari
+    from lfo_ray.demos import resolve_demos
 
-    dataset = read_dataset(args.src)
+    dataset = read_dataset(resolve_demos(args.src))
+    if args.format == "minari":
+        if args.with_actions:
+            raise ValueError("--with-actions is for ilpo-text; Minari datasets always hold actions")
+        where = write_minari(dataset, args.dst)
+        print(f"wrote Minari dataset {args.dst} at {where}: {len(dataset)} episodes")
+        return
     write_ilpo_text(dataset, args.dst, with_actions=args.with_actions)
     print(f"wrote {args.dst}: {dataset.num_transitions} lines")
+
+
+def _env_arg(args: argparse.Namespace) -> Any:
+    """--env with its --env-module imported, as train_run takes it."""
+    from lfo_ray.envs.user import portable_env
+
+    try:
+        return portable_env(args.env, args.env_module or ())
+    except ValueError as error:
+        raise ValueError(f"--env: {error}") from None
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -110,7 +134,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         raise ValueError(f"--torch-threads: expected 0 (torch's default) or an integer >= 1, "
                          f"got {args.torch_threads}")
     result = train_run(
-        args.algo, args.env, args.demos, args.seed, args.out,
+        args.algo, _env_arg(args), args.demos, args.seed, args.out,
         overrides=parse_assignments(args.set), env_kwargs=parse_env_kwargs(args.env_kw),
         eval_episodes=args.eval_episodes, placement=args.placement, address=args.address,
         resume=args.resume, progress=not args.quiet, overwrite=args.overwrite,
@@ -167,12 +191,21 @@ def describe_algorithm(spec: AlgorithmSpec, envs: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def _add_env_module(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env-module", action="append", metavar="MODULE",
+                        help="import MODULE first (here and on every Ray worker): it registers the env")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lfo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("collect", help="collect expert demonstrations with parallel Ray workers")
-    p.add_argument("env")
+    p = sub.add_parser("collect", help="collect demonstrations on any gymnasium env with parallel Ray workers")
+    p.add_argument("env", help="gymnasium id, or 'module:Env-v0' (the module registers the env)")
+    p.add_argument("--policy", default="expert",
+                   help="random | expert | RUN_DIR (of `lfo train`) | module:callable "
+                        "(obs batch -> action batch); default: the shipped expert")
+    _add_env_module(p)
     p.add_argument("--episodes", type=int, required=True)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--out", required=True, help="Parquet file to write")
@@ -189,24 +222,32 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="inspect and convert demonstration files")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     p = data_sub.add_parser("inspect", help="print metadata, counts and return statistics")
-    p.add_argument("file")
+    p.add_argument("file", help="Parquet file, or a shipped set's name (e.g. CartPole-v1)")
     p.set_defaults(func=cmd_inspect)
-    p = data_sub.add_parser("import", help="convert ILPO text/image pairs/tutorial pickle to Parquet")
-    p.add_argument("src")
-    p.add_argument("dst")
+    p = data_sub.add_parser("import", help="convert plain Parquet, Minari, video, ILPO text/image "
+                                           "pairs or tutorial pickle to lfo-ray's Parquet")
+    p.add_argument("src", help="file or directory; a Minari dataset also by id (MINARI_DATASETS_PATH)")
+    p.add_argument("dst", help="Parquet file to write")
     p.add_argument("--format", choices=FORMATS, help="source format (detected when omitted)")
-    p.add_argument("--env", help="environment id to record in the metadata")
+    p.add_argument("--env", help="environment id: recorded in the metadata; gives plain Parquet its "
+                                 "spaces and video its observation shape")
+    _add_env_module(p)
+    p.add_argument("--frame-stride", type=int, default=1, help="video: keep every K-th frame")
     p.set_defaults(func=cmd_import)
-    p = data_sub.add_parser("export", help="write a dataset in the ILPO text format")
+    p = data_sub.add_parser("export", help="write a dataset as ILPO text or as a Minari dataset")
     p.add_argument("src")
-    p.add_argument("dst")
-    p.add_argument("--with-actions", action="store_true", help="write [s] [a] [s'] lines")
+    p.add_argument("dst", help="ilpo-text: the .txt file; minari: the dataset id "
+                               "(NAMESPACE/NAME-v0, written under MINARI_DATASETS_PATH)")
+    p.add_argument("--format", choices=("ilpo-text", "minari"), default="ilpo-text")
+    p.add_argument("--with-actions", action="store_true", help="ilpo-text: write [s] [a] [s'] lines")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("train", help="train an algorithm and evaluate it")
     p.add_argument("algo")
     p.add_argument("--env", required=True)
-    p.add_argument("--demos", required=True, help="demonstration Parquet file")
+    p.add_argument("--demos", required=True,
+                   help="demonstration Parquet file, or a shipped set's name (e.g. CartPole-v1)")
+    _add_env_module(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run directory (result.json, tb/, checkpoint/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field")

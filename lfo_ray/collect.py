@@ -1,14 +1,23 @@
 """Collecting demonstrations: vectorised envs in-process, or K seeded Ray actors in parallel.
 
-Each worker steps its own vector env with the expert (CPU inference on the whole batch), keeps
+Each worker steps its own vector env with the policy (CPU inference on the whole batch), keeps
 whole episodes, and hands them back in chunks: one Ray call per chunk of episodes, never per step.
-The result depends only on (env, expert, episodes, workers, seed, noise).
+The result depends only on (env, policy, episodes, workers, seed, noise).
+
+The env is any gymnasium id, a "module:Env-v0" id or an id registered by `env_modules`; it
+travels to the workers as an `EnvId`, which imports the user's module there (lfo_ray.envs.user).
+The policy is one of POLICY_KINDS: "random" (uniform over any action space), "expert" (the shipped
+expert of the env), a run directory written by `lfo train`, a "module:callable" name, or (from
+Python) a callable. A callable maps a batch of observations (B, *obs_shape) to a batch of actions
+(B, *action_shape); an object with such an `act` method is used as it is.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import gymnasium as gym
@@ -16,9 +25,105 @@ import numpy as np
 
 from lfo_ray.core import Policy
 from lfo_ray.data import DatasetMetadata, ObsDataset, ObsEpisode, space_to_dict
-from lfo_ray.envs import env_spec, make_vector_env
+from lfo_ray.envs import make_vector_env
+from lfo_ray.envs.user import portable_env
 from lfo_ray.rollout import VectorDriver
 from lfo_ray.runner import even_shares
+
+RANDOM = "random"
+EXPERT = "expert"
+POLICY_KINDS = f"{RANDOM!r}, {EXPERT!r}, a run directory of `lfo train`, or 'module:callable'"
+
+
+@dataclass(frozen=True)
+class RandomPolicy:
+    """Uniform actions from any gymnasium action space (Discrete, Box, ...), seeded."""
+
+    action_space: gym.Space
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return np.stack([np.asarray(self.action_space.sample()) for _ in range(len(obs))])
+
+
+@dataclass(frozen=True)
+class CallablePolicy:
+    """A function from a batch of observations to a batch of actions, as a Policy."""
+
+    function: Callable[[np.ndarray], Any]
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return np.asarray(self.function(obs))
+
+
+def policy_from_run_dir(run_dir: str | Path) -> Policy:
+    """The trained policy of an `lfo train` run directory, through the one policy API."""
+    from lfo_ray.experiment import RESULT_FILE
+    from lfo_ray.policy import load_policy
+
+    result_path = Path(run_dir) / RESULT_FILE
+    if not result_path.is_file():
+        raise ValueError(f"{result_path}: not a readable run result; expected the --out directory "
+                         "of a finished `lfo train`")
+    return load_policy(run_dir)
+
+
+def _import_callable(name: str) -> Policy:
+    module_name, _, attribute = name.partition(":")
+    try:
+        target = getattr(importlib.import_module(module_name), attribute)
+    except ModuleNotFoundError as error:
+        raise ValueError(f"policy {name!r}: module {module_name!r} cannot be imported ({error}); "
+                         f"expected {POLICY_KINDS}") from None
+    except AttributeError:
+        raise ValueError(f"policy {name!r}: module {module_name!r} has no attribute {attribute!r}; "
+                         "expected a function obs batch -> action batch") from None
+    return as_policy(target, name)
+
+
+def as_policy(target: Any, name: str = "policy") -> Policy:
+    """An object with `act` as it is; any other callable wrapped as CallablePolicy."""
+    if hasattr(target, "act"):
+        return target
+    if callable(target):
+        return CallablePolicy(target)
+    raise ValueError(f"{name}: {type(target).__name__} is neither callable nor has act(obs); "
+                     "expected a function obs batch -> action batch")
+
+
+def make_policy(policy: str | Callable | Policy, env_id: str, action_space: gym.Space,
+                env_kwargs: dict[str, Any], seed: int) -> Policy:
+    """The Policy named by `policy` (one of POLICY_KINDS) for `env_id`."""
+    from lfo_ray.envs.experts import load_expert
+
+    if not isinstance(policy, str):
+        return as_policy(policy)
+    if policy == RANDOM:
+        action_space.seed(seed)
+        return RandomPolicy(action_space)
+    if policy == EXPERT:
+        try:
+            return load_expert(str(env_id), **env_kwargs)
+        except ValueError as error:
+            raise ValueError(f"{error}; for other envs use --policy random, a run directory or "
+                             "'module:callable'") from None
+    if Path(policy).is_dir():
+        return policy_from_run_dir(policy)
+    if ":" in policy:
+        return _import_callable(policy)
+    raise ValueError(f"policy {policy!r}: not a directory or 'module:callable'; expected {POLICY_KINDS}")
+
+
+def policy_source(policy: str | Callable | Policy, env_id: str) -> str:
+    """What produced the data, as recorded in the dataset metadata."""
+    from lfo_ray.envs.experts import expert_source
+
+    if not isinstance(policy, str):
+        return f"callable:{getattr(policy, '__qualname__', type(policy).__name__)}"
+    if policy == EXPERT:
+        return expert_source(str(env_id))
+    if policy == RANDOM:
+        return RANDOM
+    return f"run:{Path(policy).resolve()}" if Path(policy).is_dir() else f"callable:{policy}"
 
 
 class EpisodeCollector:
@@ -48,6 +153,12 @@ class EpisodeCollector:
 
     def _actions_for(self, obs: np.ndarray) -> np.ndarray:
         actions = np.asarray(self.policy.act(obs))
+        if isinstance(self.action_space, gym.spaces.Box):
+            actions = actions.astype(self.action_space.dtype, copy=False)
+        expected = (len(obs), *(self.action_space.shape or ()))
+        if actions.shape != expected:
+            raise ValueError(f"the policy returned actions of shape {actions.shape} for {len(obs)} "
+                             f"observations; expected {expected} for action space {self.action_space}")
         if self.noise > 0:
             random = self.rng.random(len(actions)) < self.noise
             if random.any():
@@ -92,7 +203,12 @@ class EpisodeCollector:
 
 @dataclass(frozen=True)
 class CollectSpec:
-    """Everything that determines a collection run."""
+    """Everything that determines a collection run.
+
+    env_id: a gymnasium id (or "module:Env-v0"); stored as an EnvId that imports `env_modules`
+    and the id's own module in every worker. policy: one of POLICY_KINDS or a callable; with
+    noise=1.0 every action is random and the policy is never asked.
+    """
 
     env_id: str
     episodes: int
@@ -100,6 +216,8 @@ class CollectSpec:
     noise: float = 0.0
     envs_per_worker: int = 8
     env_kwargs: tuple[tuple[str, Any], ...] = ()
+    policy: str | Callable = EXPERT
+    env_modules: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.episodes < 1:
@@ -108,16 +226,24 @@ class CollectSpec:
             raise ValueError(f"envs_per_worker must be >= 1, got {self.envs_per_worker}")
         if not 0.0 <= self.noise <= 1.0:
             raise ValueError(f"noise must be a probability in [0, 1], got {self.noise}")
-        env_spec(self.env_id)
+        env_id = portable_env(self.env_id, self.env_modules)
+        if isinstance(self.policy, str) and ":" in self.policy and not Path(self.policy).is_dir():
+            # The workers import the policy's module too: carry its directory with the env.
+            env_id = env_id.with_module_root(self.policy.partition(":")[0])
+        object.__setattr__(self, "env_id", env_id)
+
+    @property
+    def acting_policy(self) -> str | Callable:
+        """The policy that actually acts: "random" when every action is random anyway."""
+        return RANDOM if self.noise >= 1.0 else self.policy
 
 
 def _worker_collector(spec: CollectSpec, worker: int) -> EpisodeCollector:
-    from lfo_ray.envs.experts import load_expert
-
     kwargs = dict(spec.env_kwargs)
     env = make_vector_env(spec.env_id, spec.envs_per_worker, **kwargs)
-    return EpisodeCollector(env, load_expert(spec.env_id, **kwargs),
-                            seed=spec.seed * 1000 + worker, noise=spec.noise)
+    seed = spec.seed * 1000 + worker
+    policy = make_policy(spec.acting_policy, spec.env_id, env.single_action_space, kwargs, seed)
+    return EpisodeCollector(env, policy, seed=seed, noise=spec.noise)
 
 
 class CollectWorker:
@@ -131,18 +257,49 @@ class CollectWorker:
         return self.collector.collect(episodes), self.collector.env_steps - before
 
 
+def _probe_env(spec: CollectSpec) -> gym.Env:
+    """One env made in the driver: the spaces for the metadata, and early, one-line errors."""
+    kwargs = dict(spec.env_kwargs)
+    try:
+        return gym.make(spec.env_id, **kwargs)
+    except TypeError as error:
+        raise ValueError(f"{spec.env_id}: cannot be made with env kwargs {kwargs} ({error})") from None
+
+
+def _check_policy(spec: CollectSpec, probe: gym.Env) -> None:
+    """Builds the policy here and asks it for one action, so a bad --policy fails as one clear
+    error before any worker starts, rather than as a dead actor."""
+    policy = make_policy(spec.acting_policy, spec.env_id, probe.action_space, dict(spec.env_kwargs), spec.seed)
+    obs = np.asarray(probe.reset(seed=spec.seed)[0])[None]
+    try:
+        actions = np.asarray(policy.act(obs))
+    except Exception as error:  # the user's code: any failure becomes one line naming it
+        raise ValueError(f"policy {spec.acting_policy!r} failed on a batch of observations of shape "
+                         f"{obs.shape}: {type(error).__name__}: {error}") from None
+    expected = (1, *(probe.action_space.shape or ()))
+    if actions.shape != expected:
+        raise ValueError(f"policy {spec.acting_policy!r} returned actions of shape {actions.shape} for "
+                         f"observations of shape {obs.shape}; expected {expected} (batch in, batch out)")
+
+
+def _last_line(error: Exception) -> str:
+    """The worker's own exception line out of a Ray error's traceback text."""
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else type(error).__name__
+
+
 def collect_dataset(spec: CollectSpec, workers: int = 1, *, use_ray: bool = True,
                     progress: Callable[[int], None] | None = None) -> tuple[ObsDataset, dict[str, float]]:
-    """Collects `spec.episodes` expert episodes with `workers` workers.
+    """Collects `spec.episodes` episodes of `spec.policy` with `workers` workers.
 
     Returns the dataset and throughput figures. Worker k is seeded from (seed, k) and owns a
     fixed share of the episodes; episodes are ordered by worker, then by completion, so the
     output does not depend on scheduling.
     """
-    from lfo_ray.envs.experts import expert_source
-
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    probe = _probe_env(spec)
+    _check_policy(spec, probe)
     shares = [s for s in even_shares(spec.episodes, workers) if s > 0]
     # About ten progress updates per worker.
     chunk_sizes = [max(1, -(-share // 10)) for share in shares]
@@ -166,7 +323,13 @@ def collect_dataset(spec: CollectSpec, workers: int = 1, *, use_ray: bool = True
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             k = pending.pop(ready[0])
-            episodes, steps = ray.get(ready[0])
+            try:
+                episodes, steps = ray.get(ready[0])
+            except ray.exceptions.RayError as error:
+                for actor in actors:
+                    ray.kill(actor)
+                raise ValueError(f"collection worker {k} on {spec.env_id} failed: "
+                                 f"{_last_line(error)}") from None
             per_worker[k].extend(episodes)
             env_steps += steps
             if progress:
@@ -188,16 +351,15 @@ def collect_dataset(spec: CollectSpec, workers: int = 1, *, use_ray: bool = True
                     progress(len(episodes))
     wall = time.perf_counter() - start
     episodes = [e for worker_episodes in per_worker for e in worker_episodes]
-    probe = gym.make(spec.env_id, **dict(spec.env_kwargs))
     metadata = DatasetMetadata(
-        env_id=spec.env_id,
+        env_id=str(spec.env_id),
         observation_space=space_to_dict(probe.observation_space),
         action_space=space_to_dict(probe.action_space),
-        source=expert_source(spec.env_id),
+        source=policy_source(spec.acting_policy, spec.env_id),
         noise=spec.noise,
         seed=spec.seed,
         extra={"workers": workers, "envs_per_worker": spec.envs_per_worker,
-               "env_kwargs": dict(spec.env_kwargs)},
+               "env_kwargs": dict(spec.env_kwargs), "env_modules": list(spec.env_id.modules)},
     )
     probe.close()
     dataset = ObsDataset.from_episodes(episodes, metadata)

@@ -1,4 +1,9 @@
-"""Expert observations streamed from Parquet into learners.
+"""Finding demonstration files, and expert observations streamed from Parquet into learners.
+
+`resolve_demos` is the one way every entry point (the CLI, sweeps, Ray Jobs, train_run) turns a
+`--demos` argument into a file: a path that exists, else a shipped set by its short name
+(`CartPole-v1`, `CartPole-v1-noise0.25`) or by the path the README writes
+(`lfo_ray/demos/CartPole-v1.parquet`), which then resolves from any directory.
 
 Small files are held in memory and sampled uniformly. Files larger than `max_rows` are read
 row group by row group into a shuffle buffer of `max_rows` transitions, so a dataset never has
@@ -15,6 +20,43 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from lfo_ray.data import Transitions, iter_transitions
+
+SHIPPED_PREFIX = ("lfo_ray", "demos")
+"""The repository path of the shipped demonstrations, as the README writes it."""
+SUFFIX = ".parquet"
+
+
+def shipped_demos() -> dict[str, Path]:
+    """Short name -> file of every demonstration set installed with lfo-ray."""
+    from importlib import resources
+
+    folder = Path(str(resources.files("lfo_ray") / "demos"))
+    return {p.name[: -len(SUFFIX)]: p for p in sorted(folder.glob(f"*{SUFFIX}"))}
+
+
+def resolve_demos(demos: str | os.PathLike) -> Path:
+    """The demonstrations file named by `demos` (see the module docstring).
+
+    A relative path is looked up from the current directory, then from the directory a Tune
+    sweep was started in (TUNE_ORIG_WORKING_DIR: Tune moves trials into their own directory).
+    Raises FileNotFoundError naming the argument and listing the shipped sets.
+    """
+    path = Path(demos)
+    bases = [Path.cwd()]
+    if "TUNE_ORIG_WORKING_DIR" in os.environ:
+        bases.append(Path(os.environ["TUNE_ORIG_WORKING_DIR"]))
+    for candidate in [path] if path.is_absolute() else [base / path for base in bases]:
+        if candidate.exists():
+            return candidate
+    shipped = shipped_demos()
+    name = path.name[: -len(SUFFIX)] if path.name.endswith(SUFFIX) else path.name
+    parent = path.parent.parts
+    if name in shipped and (not parent or parent[-2:] == SHIPPED_PREFIX):
+        return shipped[name]
+    raise FileNotFoundError(
+        f"{demos}: no such demonstrations file, and not a shipped set; shipped: "
+        f"{', '.join(shipped)} (as NAME or lfo_ray/demos/NAME.parquet)"
+    )
 
 
 class DemoSampler:

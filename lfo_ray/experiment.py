@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import shutil
+import tempfile
 import sys
 import time
 import traceback
@@ -25,13 +26,15 @@ import numpy as np
 
 from lfo_ray.config import apply_overrides, config_to_dict
 from lfo_ray.core import Policy
-from lfo_ray.data import ObsDataset, read_dataset
+from lfo_ray.data import ObsDataset, read_dataset, write_dataset
 from lfo_ray.data.parquet import atomic_write
 from lfo_ray.envs import make_vector_env
+from lfo_ray.envs.user import portable_env
 from lfo_ray.placement import Placement
 from lfo_ray.rollout import evaluate_policy
 
 RESULT_FILE = "result.json"
+DEMOS_FILE = "demos.parquet"
 CHECKPOINT_DIR = "checkpoint"
 TB_DIR = "tb"
 
@@ -336,13 +339,7 @@ def prepare_run(algo: str, env_id: str, demos: str | os.PathLike, seed: int, out
     except ValueError as error:
         raise ValueError(f"--set: {algo} config refused: {error}") from None
     check_config(config)
-    demos_path = Path(demos)
-    dataset = read_dataset(demos_path)
-    if dataset.metadata.env_id and dataset.metadata.env_id != env_id:
-        raise ValueError(
-            f"{demos_path}: demonstrations were recorded on {dataset.metadata.env_id!r}, "
-            f"but --env is {env_id!r}"
-        )
+    dataset, demos_path = load_demos(demos, env_id)
     check_observations(dataset.obs_shape, dataset.episodes[0].observations.dtype, space, env_id,
                        f"--demos {demos_path}")
     if spec.observation_only:
@@ -353,10 +350,35 @@ def prepare_run(algo: str, env_id: str, demos: str | os.PathLike, seed: int, out
     return PreparedRun(spec, config, dataset, demos_path, env_kwargs, where, fingerprint, preset)
 
 
+def load_demos(demos: str | os.PathLike | ObsDataset, env_id: str) -> tuple[ObsDataset, Path]:
+    """The demonstrations of a run and the Parquet file behind them.
+
+    `demos` is a path or a shipped set's name (lfo_ray.demos.resolve_demos), or an ObsDataset,
+    which is written to a temporary file (train_run moves it to DIR/demos.parquet once the run
+    directory is claimed): streaming learners read a file, the fingerprint hashes it, and the run
+    keeps a record of what it learned from. Demonstrations recorded on another env are refused.
+    """
+    from lfo_ray.demos import resolve_demos
+    from lfo_ray.envs.user import FACTORY_NAMESPACE, bare_id
+
+    if isinstance(demos, ObsDataset):
+        dataset = demos
+        demos_path = write_dataset(demos, Path(tempfile.mkdtemp(prefix="lfo-demos-")) / DEMOS_FILE)
+    else:
+        demos_path = resolve_demos(demos)
+        dataset = read_dataset(demos_path)
+    recorded = dataset.metadata.env_id
+    if recorded and not env_id.startswith(FACTORY_NAMESPACE) and bare_id(recorded) != bare_id(env_id):
+        raise ValueError(
+            f"{demos_path}: demonstrations were recorded on {recorded!r}, but --env is {env_id!r}"
+        )
+    return dataset, demos_path
+
+
 def train_run(
     algo: str,
-    env_id: str,
-    demos: str | os.PathLike,
+    env_id: str | Callable[..., Any],
+    demos: str | os.PathLike | ObsDataset,
     seed: int,
     out_dir: str | os.PathLike,
     overrides: Mapping[str, Any] | None = None,
@@ -378,6 +400,10 @@ def train_run(
     a DIR that holds a run is continued only with `resume` (the same run: the same fingerprint)
     and replaced only with `overwrite`. A failure writes its traceback to DIR/error.log.
 
+    env_id: a gymnasium id, a "module:Env-v0" id, or a factory (a callable returning a
+    gymnasium Env), registered under a generated id that every Ray worker receives with it
+    (lfo_ray.envs.user). demos: a file, a shipped set's name, or an ObsDataset (load_demos).
+
     torch_threads sets this process's intra-op threads (None: leave torch's default). One is
     fastest for lfo-ray's small networks: with more, runs sharing the cores spin against each
     other (10x slower updates measured with two runs on 2 cores).
@@ -395,6 +421,10 @@ def train_run(
 
     if resume and overwrite:
         raise ValueError("--resume continues the run in --out, --overwrite replaces it: choose one")
+    try:
+        env_id = portable_env(env_id)
+    except ValueError as error:
+        raise ValueError(f"--env: {error}") from None
     run = prepare_run(algo, env_id, demos, seed, out_dir, overrides, env_kwargs, eval_episodes,
                       placement, resume, torch_threads, use_preset)
     if run.placement == "ray":
@@ -430,6 +460,11 @@ def train_run(
 
         record(RUNNING)
         (out / ERROR_LOG).unlink(missing_ok=True)
+        if isinstance(demos, ObsDataset):        # the run keeps what it learned from
+            kept = out / DEMOS_FILE
+            shutil.move(str(run.demos_path), kept)
+            shutil.rmtree(run.demos_path.parent, ignore_errors=True)
+            run = dataclasses.replace(run, demos_path=kept)
         continuing = resume and (out / CHECKPOINT_DIR / STATE_FILE).exists()
         _seed_everything(seed)
         start = time.perf_counter()

@@ -139,6 +139,7 @@ def run_trial(algo: str, config: Mapping[str, Any]) -> dict[str, Any]:
     from ray import tune
 
     from lfo_ray import algorithms
+    from lfo_ray.demos import resolve_demos
     from lfo_ray.experiment import RESULT_FILE, train_run
 
     missing = [key for key in ("env", "demos") if key not in config]
@@ -166,7 +167,7 @@ def run_trial(algo: str, config: Mapping[str, Any]) -> dict[str, Any]:
         tune.report({**metrics, FINAL: False})
 
     result = train_run(
-        algo, config["env"], _resolve_demos(config["demos"]), int(config.get("seed", 0)), out,
+        algo, config["env"], str(resolve_demos(config["demos"]).resolve()), int(config.get("seed", 0)), out,
         overrides=overrides, env_kwargs=config.get("env_kwargs") or {},
         eval_episodes=int(config.get("final_eval_episodes", 20)),
         placement=config.get("placement", "local"), progress=False, reporter=reporter,
@@ -186,25 +187,6 @@ def _final_metrics(result: Mapping[str, Any]) -> dict[str, Any]:
 def _override(value: Any) -> Any:
     # JSON lists reach tuple fields (e.g. hidden) as text, parsed by the field's type.
     return json.dumps(value) if isinstance(value, list) else value
-
-
-def _resolve_demos(path: str | os.PathLike) -> str:
-    """An absolute demonstrations path: as given, or relative to where the sweep was started
-    (Tune moves trials into their own directory), or to the installed package (the shipped
-    demonstrations, lfo_ray/demos/...)."""
-    import lfo_ray
-
-    candidate = Path(path)
-    if candidate.is_absolute():
-        return str(candidate)
-    bases = [Path.cwd(), Path(lfo_ray.__file__).resolve().parent.parent]
-    if "TUNE_ORIG_WORKING_DIR" in os.environ:  # set by Tune before it moves into the trial dir
-        bases.insert(0, Path(os.environ["TUNE_ORIG_WORKING_DIR"]))
-    for base in bases:
-        if (base / candidate).exists():
-            return str(base / candidate)
-    raise FileNotFoundError(f"{path}: demonstrations not found relative to "
-                            f"{', '.join(str(b) for b in bases)}; pass an absolute path")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,6 +289,7 @@ def run_sweep(
     """
     from lfo_ray import algorithms
     from lfo_ray.config import apply_overrides
+    from lfo_ray.demos import resolve_demos
 
     if num_samples < 1:
         raise ValueError(f"--num-samples must be >= 1, got {num_samples}")
@@ -321,9 +304,9 @@ def run_sweep(
     if clash:
         raise ValueError(f"{', '.join(clash)}: both fixed by --set and searched in {space_path}")
     apply_overrides(spec.config_cls(), overrides)  # unknown fields fail here, not in a trial
-    demos_path = Path(demos).resolve()
+    demos_path = resolve_demos(demos).resolve()
     if not demos_path.is_file():
-        raise FileNotFoundError(f"{demos}: no such demonstrations file")
+        raise FileNotFoundError(f"{demos}: is not a demonstrations file")
     out = Path(out_dir).resolve()
     settings = {"algo": algo, "env": env_id, "demos": str(demos_path), "num_samples": num_samples,
                 "search_space": space_spec, "scheduler": scheduler, "overrides": overrides,
@@ -487,7 +470,8 @@ def add_sweep_parser(subparsers) -> None:
     p = subparsers.add_parser("sweep", help="Tune search over an algorithm's config fields")
     p.add_argument("algo")
     p.add_argument("--env", required=True)
-    p.add_argument("--demos", required=True, help="demonstration Parquet file")
+    p.add_argument("--demos", required=True,
+                   help="demonstration Parquet file, or a shipped set's name (e.g. CartPole-v1)")
     p.add_argument("--out", required=True,
                    help="sweep directory: tune/ (trials, TensorBoard), best.json, best_checkpoint/")
     p.add_argument("--num-samples", type=int, default=4, help="samples of the search space")

@@ -1,5 +1,11 @@
 """Which on-disk format a path holds, and importing any of them into an ObsDataset.
 
+Formats: lfo-ray's Parquet, plain Parquet with the same columns and no lfo-ray metadata (spaces
+from --env), ILPO text and image pairs, the tutorial pickle, Minari datasets (a dataset directory,
+or an id under MINARI_DATASETS_PATH), and video (video files or folders of frames, fitted to
+--env's image observations). A folder of PNGs is image pairs when its first image is twice as
+wide as it is high (ILPO's [s][s'] layout), else a folder of video frames.
+
 Foreign demonstration sets come as a file or a directory of same-kind files (the ILPO reference
 reads every `*.txt` or `*.png` in a directory). A directory holding a file of another kind is an
 error rather than a silently skipped file, so a mixed-up directory never imports half its data.
@@ -15,19 +21,22 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from lfo_ray.data.minari_datasets import MINARI, data_dir
 from lfo_ray.data.types import DataError, ObsDataset, space_to_dict
+from lfo_ray.data.video import VIDEO, VIDEO_SUFFIXES, is_frame_folder, is_video_source
 
 PARQUET = "parquet"
 ILPO_TEXT = "ilpo-text"
 IMAGE_PAIRS = "image-pairs"
 TUTORIAL_PICKLE = "tutorial-pickle"
-FORMATS = (PARQUET, ILPO_TEXT, IMAGE_PAIRS, TUTORIAL_PICKLE)
+FORMATS = (PARQUET, ILPO_TEXT, IMAGE_PAIRS, TUTORIAL_PICKLE, MINARI, VIDEO)
 
 SUFFIXES = {
     PARQUET: (".parquet",),
     ILPO_TEXT: (".txt",),
     IMAGE_PAIRS: (".png",),
     TUTORIAL_PICKLE: (".pkl", ".pickle"),
+    VIDEO: VIDEO_SUFFIXES,
 }
 DIRECTORY_FORMATS = (ILPO_TEXT, IMAGE_PAIRS, TUTORIAL_PICKLE)
 
@@ -39,6 +48,8 @@ _MAGIC = (
 
 
 def _patterns(fmt: str) -> str:
+    if fmt == MINARI:
+        return "a Minari dataset directory or id"
     return " or ".join(f"*{suffix}" for suffix in SUFFIXES[fmt])
 
 
@@ -119,11 +130,39 @@ def _sniff(path: Path) -> str | None:
     return ILPO_TEXT if head.lstrip().startswith(b"[") else None
 
 
+def _png_pairs(directory: Path) -> bool:
+    """True when the folder's first PNG is twice as wide as high: ILPO's [s][s'] pairs."""
+    from PIL import Image
+
+    first = sorted(p for p in _entries(directory) if p.suffix.lower() == ".png")[0]
+    try:
+        with Image.open(first) as image:
+            width, height = image.size
+    except OSError as error:
+        raise DataError(f"{first}: not a readable image ({error})") from None
+    return width == 2 * height
+
+
 def detect_format(path: str | os.PathLike) -> str:
-    """One of FORMATS, from the file extension(s), or from the first bytes when there is none."""
+    """One of FORMATS, from the file extension(s), or from the first bytes when there is none.
+
+    A path that does not exist may name a local Minari dataset by id.
+    """
+    from lfo_ray.data.minari_datasets import ROOT_VARIABLE, local_ids, minari_root
+
     path = Path(path)
-    _require_exists(path)
+    if not path.exists():
+        if str(path) in local_ids():
+            return MINARI
+        raise DataError(f"{path}: no such file or directory, nor the id of a local Minari dataset "
+                        f"under {ROOT_VARIABLE}={minari_root()} (local ids: "
+                        f"{', '.join(local_ids()) or 'none'})")
     if path.is_dir():
+        if data_dir(path) is not None:
+            return MINARI
+        if is_video_source(path) or (is_frame_folder(path) and not (
+                all(p.suffix.lower() == ".png" for p in _entries(path)) and _png_pairs(path))):
+            return VIDEO
         return _detect_directory(path)
     fmt = _format_of_name(path) or _sniff(path)
     if fmt is None:
@@ -135,10 +174,11 @@ def detect_format(path: str | os.PathLike) -> str:
 def _env_spaces(env_id: str) -> tuple[gym.Space, gym.Space] | None:
     """The environment's spaces, or None when gymnasium cannot make it here."""
     import lfo_ray.envs  # noqa: F401  (registers lfo_ray/GridWorld-v0)
+    from lfo_ray.envs.user import portable_env
 
     try:
-        env = gym.make(env_id)
-    except gym.error.Error:
+        env = gym.make(portable_env(env_id))
+    except (gym.error.Error, ValueError):
         return None
     try:
         return env.observation_space, env.action_space
@@ -190,29 +230,45 @@ def _for_env(path: Path, dataset: ObsDataset, env_id: str, fmt: str) -> ObsDatas
     return ObsDataset(dataset.episodes, metadata)
 
 
+def _read_parquet(path: Path, env_id: str | None) -> ObsDataset:
+    """lfo-ray's own Parquet, or a plain one (no lfo-ray metadata) read with the env's spaces."""
+    from lfo_ray.data.parquet import META_KEY, open_parquet, read_dataset
+    from lfo_ray.data.plain_parquet import read_plain_parquet
+
+    if META_KEY in (open_parquet(path).schema_arrow.metadata or {}):
+        return read_dataset(path)
+    return read_plain_parquet(path, env_id or "", _env_spaces(env_id) if env_id else None)
+
+
 def import_path(src: str | os.PathLike, fmt: str | None = None,
-                env_id: str | None = None) -> ObsDataset:
+                env_id: str | None = None, *, frame_stride: int = 1) -> ObsDataset:
     """Reads demonstrations in any supported format (detected when `fmt` is None).
 
     `env_id` records which environment the data comes from; it must agree with an env id the
-    data already carries (Parquet, tutorial pickle).
+    data already carries (Parquet, tutorial pickle, Minari). Plain Parquet takes its spaces
+    from it and video its observation shape (required). frame_stride: video frames kept.
     """
     # The readers import dataset_files from this module, so they are imported here, not above.
     from lfo_ray.data.image_pairs import read_image_pairs
     from lfo_ray.data.ilpo_text import read_ilpo_text
-    from lfo_ray.data.parquet import read_dataset
+    from lfo_ray.data.minari_datasets import read_minari
     from lfo_ray.data.tutorial_pickle import read_tutorial_pickle
+    from lfo_ray.data.video import read_video
 
     path = Path(src)
     if fmt is None:
         fmt = detect_format(path)
     elif fmt not in FORMATS:
         raise DataError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if frame_stride != 1 and fmt != VIDEO:
+        raise DataError(f"{path}: --frame-stride applies to video, not to {fmt}")
     readers = {
-        PARQUET: read_dataset,
+        PARQUET: lambda p: _read_parquet(p, env_id),
         ILPO_TEXT: read_ilpo_text,
         IMAGE_PAIRS: read_image_pairs,
         TUTORIAL_PICKLE: read_tutorial_pickle,
+        MINARI: read_minari,
+        VIDEO: lambda p: read_video(p, env_id or "", frame_stride=frame_stride),
     }
     dataset = readers[fmt](path)
     return _for_env(path, dataset, env_id, fmt) if env_id else dataset

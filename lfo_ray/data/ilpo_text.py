@@ -23,7 +23,14 @@ import numpy as np
 
 from lfo_ray.data.formats import ILPO_TEXT, dataset_files
 from lfo_ray.data.parquet import atomic_write
-from lfo_ray.data.types import DataError, DatasetMetadata, ObsDataset, ObsEpisode, space_to_dict
+from lfo_ray.data.types import (
+    DataError,
+    DatasetMetadata,
+    ObsDataset,
+    ObsEpisode,
+    chain_starts,
+    space_to_dict,
+)
 
 _GROUP = re.compile(r"\[([^\[\]]*)\]")
 _INT = re.compile(r"[+-]?\d+")
@@ -173,7 +180,7 @@ def _cast(rows: _Rows, values: np.ndarray, dtype: np.dtype, what: str) -> np.nda
 
 
 def _episodes(rows: _Rows, dtype: np.dtype, integer_actions: bool) -> list[ObsEpisode]:
-    starts = np.flatnonzero(np.r_[True, (rows.states[1:] != rows.next_states[:-1]).any(axis=1)])
+    starts = chain_starts(rows.states, rows.next_states)
     ends = np.r_[starts[1:], len(rows.states)]
     states = _cast(rows, rows.states, dtype, "state")
     next_states = _cast(rows, rows.next_states, dtype, "next state")

@@ -147,7 +147,8 @@ def write_dataset(dataset: ObsDataset, path: str | os.PathLike, *, row_group_row
     )
 
 
-def _open(path: Path) -> pq.ParquetFile:
+def open_parquet(path: Path) -> pq.ParquetFile:
+    """The Parquet file at `path`; a DataError says what is there instead."""
     if not path.exists():
         raise DataError(f"{path}: no such demonstration file")
     if path.is_dir():
@@ -164,10 +165,13 @@ class _Layout:
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         meta = schema.metadata or {}
-        if META_KEY not in meta or OBS_KEY not in meta:
+        missing = [key.decode() for key in (META_KEY, OBS_KEY) if key not in meta]
+        if missing:
             raise DataError(
-                f"{path}: Parquet file has no lfo-ray metadata (key {META_KEY.decode()!r}); "
-                "expected a file written by lfo-ray (convert others with `lfo data import`)"
+                f"{path}: Parquet schema metadata lacks lfo-ray key(s) {missing} "
+                f"(an lfo-ray file has {META_KEY.decode()!r}, {OBS_KEY.decode()!r} and, with "
+                f"actions, {ACTION_KEY.decode()!r}); import a plain Parquet file of the documented "
+                "columns with `lfo data import FILE OUT.parquet --env ENV`"
             )
         try:
             self.metadata = DatasetMetadata.from_json(meta[META_KEY])
@@ -210,13 +214,13 @@ class _Layout:
 
 def read_metadata(path: str | os.PathLike) -> DatasetMetadata:
     path = Path(path)
-    return _Layout(path, _open(path).schema_arrow).metadata
+    return _Layout(path, open_parquet(path).schema_arrow).metadata
 
 
 def read_dataset(path: str | os.PathLike) -> ObsDataset:
     """Reads a whole dataset, checking that every episode is contiguous and consistent."""
     path = Path(path)
-    file = _open(path)
+    file = open_parquet(path)
     layout = _Layout(path, file.schema_arrow)
     if file.metadata.num_rows == 0:
         raise DataError(f"{path}: contains no transitions")
@@ -259,7 +263,7 @@ def read_dataset(path: str | os.PathLike) -> ObsDataset:
 def iter_transitions(path: str | os.PathLike, batch_rows: int = 65536) -> Iterator[Transitions]:
     """Streams a dataset as Transitions batches without loading the whole file."""
     path = Path(path)
-    file = _open(path)
+    file = open_parquet(path)
     layout = _Layout(path, file.schema_arrow)
     for batch in file.iter_batches(batch_size=batch_rows):
         cols = layout.decode(pa.Table.from_batches([batch]))

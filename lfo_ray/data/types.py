@@ -146,6 +146,42 @@ def _json_float(value: Any) -> float | str:
     return value
 
 
+def _row_flags(name: str, value: np.ndarray | None, n: int) -> np.ndarray | None:
+    if value is None:
+        return None
+    value = np.asarray(value)
+    if value.shape != (n,) or not (value.dtype == np.bool_ or np.isin(value, (0, 1)).all()):
+        raise DataError(f"{name} must be booleans of shape ({n},), got {value.shape} {value.dtype}")
+    return value.astype(bool)
+
+
+def chain_starts(obs: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
+    """Rows that start an episode when boundaries are unknown: the first row, and every row whose
+    obs differs from the previous row's next_obs (how ILPO's boundary-free formats are read)."""
+    return np.flatnonzero(np.r_[True, rows_differ(obs[1:], next_obs[:-1])])
+
+
+def rows_differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N,) bool: row i of `a` differs from row i of `b` anywhere (N may be 0)."""
+    return np.any(a != b, axis=tuple(range(1, a.ndim)))
+
+
+def _episode_starts(obs: np.ndarray, next_obs: np.ndarray, episode_ids: np.ndarray | None,
+                    ends: np.ndarray | None, n: int) -> np.ndarray:
+    if episode_ids is not None:
+        ids = np.asarray(episode_ids)
+        if ids.shape != (n,) or not np.issubdtype(ids.dtype, np.integer):
+            raise DataError(f"episode_ids must be integers of shape ({n},), got {ids.shape} {ids.dtype}")
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        if len(np.unique(ids[starts])) != len(starts):
+            raise DataError("episode_ids: the rows of an episode must be contiguous")
+        return starts
+    starts = chain_starts(obs, next_obs)
+    if ends is not None:
+        starts = np.union1d(starts, np.flatnonzero(np.r_[True, ends[:-1]]))
+    return starts
+
+
 @dataclass(frozen=True)
 class DatasetMetadata:
     """How a demonstration set was made; stored as Parquet schema metadata."""
@@ -247,6 +283,94 @@ class ObsDataset:
                 metadata, return_mean=float(returns.mean()), return_std=float(returns.std())
             )
         return cls(episodes, metadata)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        obs: np.ndarray,
+        next_obs: np.ndarray,
+        *,
+        dones: np.ndarray | None = None,
+        episode_ids: np.ndarray | None = None,
+        actions: np.ndarray | None = None,
+        rewards: np.ndarray | None = None,
+        truncated: np.ndarray | None = None,
+        env_id: str = "",
+        observation_space: gym.Space | None = None,
+        action_space: gym.Space | None = None,
+        source: str = "arrays",
+    ) -> "ObsDataset":
+        """A dataset from flat transition arrays (N rows), the shape other libraries hand over.
+
+        obs, next_obs: (N, *obs_shape), one numeric dtype; row i is the transition obs[i] ->
+        next_obs[i]. Episode boundaries, from the first of these that is given:
+        - episode_ids (N,) integers, each episode's rows contiguous and in time order;
+        - else a new episode after every row where dones or truncated (N,) bool is True, and
+          wherever obs[i] != next_obs[i-1] (chaining, as for ILPO text).
+        dones (N,) bool mark which episode ends are terminal (the MDP ended in next_obs); an
+        episode that ends without one is truncated. truncated (N,) bool, optional, marks episode
+        ends cut by a time limit (must not coincide with dones). actions (N, *action_shape) and
+        rewards (N,) are optional. Within an episode next_obs[i] must equal obs[i+1].
+        Raises DataError naming the array, its shape or dtype, and what was expected.
+        """
+        obs, next_obs = np.asarray(obs), np.asarray(next_obs)
+        if obs.ndim < 1 or obs.shape[0] < 1:
+            raise DataError(f"obs must have shape (N, *obs_shape) with N >= 1, got {obs.shape}")
+        if not (np.issubdtype(obs.dtype, np.number) or obs.dtype == np.bool_):
+            raise DataError(f"obs must be numeric, got dtype {obs.dtype}")
+        if next_obs.shape != obs.shape or next_obs.dtype != obs.dtype:
+            raise DataError(f"next_obs must match obs {obs.shape} {obs.dtype}, got "
+                            f"{next_obs.shape} {next_obs.dtype}")
+        _check_finite("obs", obs)
+        _check_finite("next_obs", next_obs)
+        n = obs.shape[0]
+        flags = {name: _row_flags(name, value, n) for name, value in
+                 (("dones", dones), ("truncated", truncated))}
+        if actions is not None:
+            actions = np.asarray(actions)
+            if actions.ndim < 1 or actions.shape[0] != n:
+                raise DataError(f"actions must have shape (N={n}, *action_shape), got {actions.shape}")
+        if rewards is not None:
+            rewards = np.asarray(rewards)
+            if rewards.shape != (n,) or not np.issubdtype(rewards.dtype, np.number):
+                raise DataError(f"rewards must be numbers of shape ({n},), got {rewards.shape} "
+                                f"{rewards.dtype}")
+        ends_given = [f for f in flags.values() if f is not None]
+        starts = _episode_starts(obs, next_obs, episode_ids,
+                                 np.logical_or.reduce(ends_given) if ends_given else None, n)
+        ends = np.r_[starts[1:], n]
+        episodes = []
+        for index, (start, end) in enumerate(zip(starts, ends)):
+            broken = np.flatnonzero(rows_differ(next_obs[start:end - 1], obs[start + 1:end]))
+            if broken.size:
+                row = int(start + broken[0])
+                raise DataError(f"row {row}: next_obs differs from obs of row {row + 1} inside "
+                                f"episode {index}; expected consecutive transitions within an "
+                                "episode id")
+            for name, value in flags.items():
+                if value is not None and value[start:end - 1].any():
+                    raise DataError(f"{name} is set at row {start + int(np.argmax(value[start:end - 1]))}, "
+                                    f"before the last row of episode {index} (row {end - 1})")
+            terminal = flags["dones"] is not None and bool(flags["dones"][end - 1])
+            try:
+                episodes.append(ObsEpisode(
+                    observations=np.concatenate([obs[start:end], next_obs[end - 1:end]]),
+                    actions=None if actions is None else actions[start:end],
+                    rewards=None if rewards is None else rewards[start:end],
+                    terminated=terminal,
+                    truncated=not terminal,
+                ))
+            except DataError as error:
+                raise DataError(f"episode {index} (rows {start}..{end - 1}): {error}") from None
+        if observation_space is None and np.issubdtype(obs.dtype, np.floating):
+            observation_space = gym.spaces.Box(-np.inf, np.inf, obs.shape[1:], obs.dtype)
+        metadata = DatasetMetadata(
+            env_id=env_id,
+            observation_space=space_to_dict(observation_space),
+            action_space=space_to_dict(action_space),
+            source=source,
+        )
+        return cls.from_episodes(episodes, metadata)
 
     def __len__(self) -> int:
         return len(self.episodes)

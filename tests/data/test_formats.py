@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_formats_tuple():
-    assert FORMATS == ("parquet", "ilpo-text", "image-pairs", "tutorial-pickle")
+    assert FORMATS == ("parquet", "ilpo-text", "image-pairs", "tutorial-pickle", "minari", "video")
 
 
 @pytest.mark.parametrize(

@@ -214,8 +214,9 @@ def test_plain_parquet_without_lfo_ray_metadata(tmp_path):
     with pytest.raises(DataError) as error:
         read_dataset(path)
     message = str(error.value)
-    assert str(path) in message and "no lfo-ray metadata" in message and "lfo_ray.metadata" in message
-    with pytest.raises(DataError, match="no lfo-ray metadata"):
+    assert str(path) in message and "lacks lfo-ray key(s) ['lfo_ray.metadata', 'lfo_ray.obs']" in message
+    assert "lfo data import FILE OUT.parquet --env ENV" in message
+    with pytest.raises(DataError, match="lacks lfo-ray key"):
         read_metadata(path)
 
 
