@@ -7,9 +7,13 @@ from lfo_ray.experiment import AlgorithmSpec
 
 
 def _spec(name: str, config_cls: type, observation_only: bool, description: str) -> AlgorithmSpec:
+    def supported(observation_space, action_space) -> str | None:
+        problem = supports(observation_space, action_space)
+        return None if problem is None else f"{name} {problem}"
+
     return AlgorithmSpec(name=name, config_cls=config_cls, train=train,
                          observation_only=observation_only, description=description,
-                         preset=lambda env_id: preset(name, env_id), supports=supports)
+                         preset=lambda env_id: preset(name, env_id), supports=supported)
 
 
 GAIL = _spec("gail", GAILConfig, False,
