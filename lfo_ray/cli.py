@@ -25,9 +25,12 @@ def cmd_collect(args: argparse.Namespace) -> None:
 
     from lfo_ray.collect import CollectSpec, collect_dataset
     from lfo_ray.data import write_dataset
+    from lfo_ray.envs.user import import_env_module
     from lfo_ray.runtime import ensure_ray
     from lfo_ray.validate import check_env, check_positive, check_seed
 
+    for module in args.env_module or ():      # registers the user's envs before they are checked
+        import_env_module(module)
     check_seed(args.seed)
     check_positive(args.episodes, "--episodes")
     check_positive(args.workers, "--workers")

@@ -15,14 +15,8 @@ import numpy as np
 import torch
 
 from lfo_ray.batch import SampleBatch
+from lfo_ray.nets import pick_device, to_tensor
 from lfo_ray.placement import Handle, resolve
-
-
-def pick_device(device: str | None = None) -> torch.device:
-    """"cuda" when a GPU is visible to this process (or `device` when given), else "cpu"."""
-    if device:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def to_numpy_state(module: torch.nn.Module) -> dict[str, np.ndarray]:
@@ -63,10 +57,7 @@ class TorchLearner:
         return {name: float(np.mean(values)) for name, values in metrics.items()}
 
     def tensor(self, array: np.ndarray, dtype: torch.dtype | None = torch.float32) -> torch.Tensor:
-        if isinstance(array, np.ndarray) and not array.flags.writeable:
-            # Batches from the object store are read-only views; torch needs its own memory.
-            array = array.copy()
-        return torch.as_tensor(array, dtype=dtype, device=self.device)
+        return to_tensor(array, dtype, self.device)
 
     def get_weights(self, names: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
         return {name: to_numpy_state(self.modules[name]) for name in (names or list(self.modules))}

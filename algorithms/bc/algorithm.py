@@ -16,9 +16,9 @@ import torch
 from lfo_ray.algorithms.bc.config import BCConfig
 from lfo_ray.algorithms.bc.losses import bc_loss
 from lfo_ray.algorithms.bc.networks import CategoricalPolicyNet, as_input, mlp_policy
-from lfo_ray.algorithms.tabular.model import resolve_device
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, space_requirement
 from lfo_ray.metrics import Progress
+from lfo_ray.nets import pick_device
 from lfo_ray.policy import Policy
 from lfo_ray.rollout import evaluate_policy
 
@@ -28,7 +28,7 @@ class BCLearner:
 
     def __init__(self, config: BCConfig, observation_space: gym.Space, num_actions: int, seed: int) -> None:
         self.config = config
-        self.device = resolve_device(config.device)
+        self.device = pick_device(config.device)
         torch.manual_seed(seed)
         self.net = CategoricalPolicyNet(observation_space, num_actions, config.hidden).to(self.device)
         self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=config.weight_decay)

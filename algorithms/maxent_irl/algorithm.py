@@ -24,7 +24,6 @@ from lfo_ray.algorithms.tabular import (
     TabularModel,
     demo_start_distribution,
     demo_state_counts,
-    resolve_device,
     state_features,
     state_visitation,
     table_policy,
@@ -37,10 +36,11 @@ from lfo_ray.algorithms.tabular.irl import (
     tabular_env_only,
 )
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
+from lfo_ray.nets import pick_device
 
 
 def train(config: MaxEntIRLConfig, ctx: RunContext) -> TrainOutput:
-    model = TabularModel.from_env_kwargs(ctx.env_kwargs, resolve_device(config.device))
+    model = TabularModel.from_env_kwargs(ctx.env_kwargs, pick_device(config.device))
     features = state_features(config.features, model)
     expert_features = demo_state_counts(ctx.demos, model) @ features
     start = demo_start_distribution(ctx.demos, model)

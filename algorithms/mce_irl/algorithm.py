@@ -26,7 +26,6 @@ from lfo_ray.algorithms.tabular import (
     TabularModel,
     demo_start_distribution,
     demo_state_counts,
-    resolve_device,
     soft_value_iteration,
     state_features,
     state_visitation,
@@ -40,10 +39,11 @@ from lfo_ray.algorithms.tabular.irl import (
     tabular_env_only,
 )
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
+from lfo_ray.nets import pick_device
 
 
 def train(config: MCEIRLConfig, ctx: RunContext) -> TrainOutput:
-    model = TabularModel.from_env_kwargs(ctx.env_kwargs, resolve_device(config.device))
+    model = TabularModel.from_env_kwargs(ctx.env_kwargs, pick_device(config.device))
     features = state_features(config.features, model)
     expert_features = demo_state_counts(ctx.demos, model, config.gamma) @ features
     start = demo_start_distribution(ctx.demos, model)

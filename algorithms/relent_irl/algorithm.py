@@ -46,7 +46,6 @@ from lfo_ray.algorithms.tabular import (
     TabularModel,
     demo_start_distribution,
     demo_state_counts,
-    resolve_device,
     soft_value_iteration,
     state_features,
     table_policy,
@@ -55,6 +54,7 @@ from lfo_ray.algorithms.tabular import (
 from lfo_ray.algorithms.tabular.irl import exact_return, irl_metrics, save_irl_checkpoint, tabular_env_only
 from lfo_ray.algorithms.tabular.visitation import discounts
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
+from lfo_ray.nets import pick_device
 from lfo_ray.rollout import VectorDriver
 
 
@@ -110,7 +110,7 @@ def discounted_counts(entered: torch.Tensor, num_states: int, gamma: float) -> t
 
 
 def train(config: RelEntIRLConfig, ctx: RunContext) -> TrainOutput:
-    model = TabularModel.from_env_kwargs(ctx.env_kwargs, resolve_device(config.device))
+    model = TabularModel.from_env_kwargs(ctx.env_kwargs, pick_device(config.device))
     device = model.device
     if len(config.sampling_probs) != model.num_actions:
         raise ValueError(f"sampling_probs needs {model.num_actions} probabilities, got {config.sampling_probs}")

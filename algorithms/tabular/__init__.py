@@ -7,7 +7,7 @@ operation over all states at once; nothing loops over cells.
 """
 
 from lfo_ray.algorithms.tabular.features import FEATURES, state_features
-from lfo_ray.algorithms.tabular.model import TabularModel, resolve_device
+from lfo_ray.algorithms.tabular.model import TabularModel
 from lfo_ray.algorithms.tabular.planning import (
     SoftPlan,
     soft_value_iteration,
@@ -31,7 +31,6 @@ __all__ = [
     "demo_state_counts",
     "expected_return",
     "policy_returns",
-    "resolve_device",
     "table_policy",
     "soft_value_iteration",
     "state_features",

@@ -22,13 +22,6 @@ from lfo_ray.envs.gridworld import GridWorldSpec, make_spec, noise_matrix
 DEFAULT_HORIZON = 200
 
 
-def resolve_device(device: str) -> torch.device:
-    """"auto" -> the GPU when there is one, else the CPU; anything else is passed to torch."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
 @dataclass(frozen=True)
 class TabularModel:
     """Dynamics of one GridWorld over all S cells, A actions and M moves (A = M = 4).
