@@ -21,7 +21,11 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python experiments/main_job.py --out $(OUT)
 
+# CI's selection: everything but the tests marked slow (each over a minute on 2 cores).
 test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 clean:

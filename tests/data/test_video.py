@@ -120,6 +120,7 @@ def test_errors_name_the_file_or_env_and_what_was_expected(tmp_path, episodes):
 
 
 @pytest.mark.learning
+@pytest.mark.slow
 def test_ilpo_from_video_matches_ilpo_from_the_frames(tmp_path):
     from lfo_ray.experiment import train_run
 
