@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
@@ -42,16 +43,21 @@ def check_address(address: str | None) -> None:
                          "with `ray start --head` or drop --address for a local Ray") from None
 
 
-def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> None:
+def ensure_ray(address: str | None = None, num_cpus: int | None = None, quiet: bool = False) -> None:
     """Connects to `address` (or RAY_ADDRESS), else starts a local Ray bound to loopback.
 
     An address is used as given: Ray would rewrite a loopback host to this machine's network
     address, which a cluster bound to loopback does not answer on. Resources are only given when
-    starting a local instance: Ray refuses them when connecting to an existing cluster.
+    starting a local instance: Ray refuses them when connecting to an existing cluster. quiet:
+    the actors' output does not reach this terminal.
     """
     address = address or os.environ.get("RAY_ADDRESS")
     where = _host_port(address) if address else None
     loopback = not address or (where is not None and where[0] in LOOPBACK)
+    if quiet:
+        # Ray logs that token authentication is on at every local start; quiet keeps it (and the
+        # protection) but not the notice.
+        logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
     if loopback:
         # Keeps Ray on 127.0.0.1 (Ray 2.60 binds to all interfaces and rewrites loopback
         # addresses otherwise); Ray reads it when first imported.
@@ -68,12 +74,12 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> None:
         # Read by Ray at import time; set here too in case Ray was imported before us.
         ray_constants.ENABLE_RAY_CLUSTER = False
     if address:
-        ray.init(address=address, log_to_driver=True)
+        ray.init(address=address, log_to_driver=not quiet)
         return
     ray.init(
         num_cpus=num_cpus or os.cpu_count(),
         include_dashboard=False,
-        log_to_driver=True,
+        log_to_driver=not quiet,
         configure_logging=False,
         _node_ip_address="127.0.0.1",
     )

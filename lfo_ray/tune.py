@@ -313,11 +313,15 @@ def run_sweep(
                 "env_kwargs": dict(env_kwargs or {}), "seed": seed, "eval_episodes": eval_episodes}
     _check_settings(out, settings)
 
+    if verbose == 0:
+        # Tune's default output engine prints its configuration box and result paths at any
+        # verbosity; the classic one honours verbose=0.
+        os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
     from ray import tune
 
     from lfo_ray.runtime import ensure_ray
 
-    ensure_ray(address)
+    ensure_ray(address, quiet=verbose == 0)
     trainable = tune.with_resources(make_trainable(algo), {"cpu": cpus_per_trial})
     experiment = out / EXPERIMENT_DIR
     if tune.Tuner.can_restore(str(experiment)):

@@ -175,6 +175,9 @@ def test_sweep_is_interrupted_then_resumed(tmp_path, session_address):
     resumed = run_cli(*_sweep_args(out, space, session_address), timeout=600)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-5000:]
     assert "best: return" in resumed.stdout
+    # --quiet: lfo's own summary only, none of Tune's boxes and tables
+    assert "Configuration for experiment" not in resumed.stdout + resumed.stderr
+    assert "View detailed results" not in resumed.stdout + resumed.stderr
     best = json.loads((out / BEST_FILE).read_text())
     assert len(best["trials"]) == 2 and all(t["finished"] for t in best["trials"])
     assert sorted(t["config"]["train_steps"] for t in best["trials"]) == [20, 5_000]
