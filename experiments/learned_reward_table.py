@@ -109,12 +109,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--placement", default="local", choices=["local", "ray"])
     parser.add_argument("--jobs", type=int, default=1, help="trainings run side by side (processes)")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="folder of learned_reward_table.{json,md}; rows already there are kept")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
-    path = RESULTS / "learned_reward_table.json"
-    table = json.loads(path.read_text()) if path.exists() else {"rows": []}
-    rows = {(r["env"], r["method"]): r for r in table["rows"] if r["method"] in METHODS}
+    rows: dict = {}
     cells = [(env, method) for env in args.envs for method in args.methods]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
@@ -132,19 +132,25 @@ def main(argv: list[str] | None = None) -> None:
                                        load=os.getloadavg()[0], when=time.strftime("%Y-%m-%d %H:%M:%S"),
                                        command=" ".join(["python"] + sys.argv))
             print(markdown([rows[(env, method)]]).splitlines()[-1], flush=True)
-            ordered = write(rows)                # after each cell: an interrupted sweep keeps what it measured
+            ordered = write(args.results, {(env, method): rows[(env, method)]})  # after each cell
     print("\n" + markdown(ordered))
 
 
-def write(rows: dict) -> list[dict]:
-    """Both result files, each written to a temporary name and renamed."""
+def write(results: Path, new_rows: dict) -> list[dict]:
+    """Adds `new_rows` to the rows already in results/learned_reward_table.json (re-read now, so
+    invocations running side by side keep each other's cells) and writes both result files, each
+    to a temporary name and renamed."""
+    path = results / "learned_reward_table.json"
+    table = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    rows = {(r["env"], r["method"]): r for r in table["rows"] if r["method"] in METHODS and r["env"] in ENVS}
+    rows.update(new_rows)
     ordered = [rows[k] for k in sorted(rows, key=lambda k: (ENVS.index(k[0]), METHODS.index(k[1])))]
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    results.mkdir(parents=True, exist_ok=True)
     for name, text in (("learned_reward_table.json", json.dumps({"rows": ordered}, indent=2)),
                        ("learned_reward_table.md", markdown(ordered) + "\n")):
-        tmp = RESULTS / f".{name}.tmp"
+        tmp = results / f".{name}.tmp"
         tmp.write_text(text)
-        tmp.replace(RESULTS / name)
+        tmp.replace(results / name)
     return ordered
 
 
