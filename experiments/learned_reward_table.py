@@ -91,14 +91,15 @@ def summarise(env: str, method: str, runs: list[dict]) -> dict:
 
 def markdown(rows: list[dict]) -> str:
     lines = ["| env | method | return (mean ± 95% CI) | seeds | per seed | env steps/run | wall s/run | "
-             "eq. 20 ranking | target | our expert, same episodes | talk: expert / BCO / GAIL / PMI-IL |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "eq. 20 ranking | target | our expert, same episodes | talk: expert / BCO / GAIL / PMI-IL | measured |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ranking = "-" if r["ranking_eq20"] is None else f"{r['ranking_eq20']:.3f}"
         anchors = " / ".join(f"{a:g}" for a in ANCHORS[r["env"]])
         lines.append(f"| {r['env']} | {r['method']} | {r['mean']:.1f} ± {r['ci95']:.1f} | {r['seeds']} | "
                      f"{', '.join(f'{v:g}' for v in r['per_seed'])} | {r['env_steps']} | {r['wall_s']:.0f} | "
-                     f"{ranking} | {r['target']:g} | {r['expert_same_episodes']:.1f} | {anchors} |")
+                     f"{ranking} | {r['target']:g} | {r['expert_same_episodes']:.1f} | {anchors} | "
+                     f"{r.get('when', '?')[:10]} |")
     return "\n".join(lines)
 
 
