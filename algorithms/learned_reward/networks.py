@@ -109,14 +109,6 @@ class NumpyPolicy:
             x = np.tanh(x) @ w + b
         return x
 
-    def probs(self, obs: np.ndarray) -> np.ndarray:
-        """(B, A) the distribution `act` draws from (one-hot rows when greedy)."""
-        logits = self.logits(obs).astype(np.float64)
-        if self.greedy:
-            return np.eye(logits.shape[1])[logits.argmax(-1)]
-        exp = np.exp(logits - logits.max(-1, keepdims=True))
-        return exp / exp.sum(-1, keepdims=True)
-
     def act(self, obs: np.ndarray) -> np.ndarray:
         if not self.layers:
             return self.rng.integers(self.num_actions, size=len(obs))
