@@ -10,6 +10,8 @@
   change for Box, and for Discrete the id difference shifted to 0..2n-2, one-hot, so one
   learned row stands for one kind of move in every state (+1 is a step right on a row-major
   grid, whatever the cell).
+- `GaussianActor`: observations -> (mean, log_std) of a Gaussian over normalised Box actions
+  (lfo_ray.distributions), with a state-independent or state-dependent log-std.
 - `PartsMLP`: an MLP over several such inputs side by side. A one-hot input is passed as its
   ids and its share of the first layer is a row lookup: the same function as a Linear layer on
   the one-hot vector, without building a (B, 2500) matrix for a 50x50 grid.
@@ -24,6 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from lfo_ray.distributions import LOG_STD_MAX, LOG_STD_MIN, SQUASHES
 
 OBS_CLIP = 10.0
 
@@ -44,8 +48,16 @@ def to_tensor(array: np.ndarray | torch.Tensor, dtype: torch.dtype | None = torc
     return torch.as_tensor(array, dtype=dtype, device=device)
 
 
-def tanh_mlp(width_in: int, hidden: Sequence[int], width_out: int, out_gain: float = 1.0) -> nn.Sequential:
-    """Linear -> tanh -> ... -> Linear, orthogonally initialised (CleanRL's PPO initialisation)."""
+ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
+"""Hidden activations: tanh for the on-policy and imitation networks, relu for SAC's (its usual choice)."""
+
+
+def tanh_mlp(width_in: int, hidden: Sequence[int], width_out: int, out_gain: float = 1.0,
+             activation: str = "tanh") -> nn.Sequential:
+    """Linear -> tanh (or `activation`) -> ... -> Linear, orthogonally initialised (CleanRL's PPO
+    initialisation)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
     widths = [width_in, *hidden, width_out]
     layers: list[nn.Module] = []
     for k, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
@@ -53,7 +65,7 @@ def tanh_mlp(width_in: int, hidden: Sequence[int], width_out: int, out_gain: flo
         last = k == len(widths) - 2
         nn.init.orthogonal_(linear.weight, out_gain if last else np.sqrt(2))
         nn.init.zeros_(linear.bias)
-        layers += [linear] if last else [linear, nn.Tanh()]
+        layers += [linear] if last else [linear, ACTIVATIONS[activation]()]
     return nn.Sequential(*layers)
 
 
@@ -152,9 +164,9 @@ class PartsMLP(nn.Module):
     one-hot input of that width. Initialised as `tanh_mlp` on the concatenated input."""
 
     def __init__(self, widths: Sequence[int], discrete: Sequence[bool], hidden: Sequence[int], width_out: int,
-                 out_gain: float = 1.0) -> None:
+                 out_gain: float = 1.0, activation: str = "tanh") -> None:
         super().__init__()
-        dense = tanh_mlp(sum(widths), hidden, width_out, out_gain)
+        dense = tanh_mlp(sum(widths), hidden, width_out, out_gain, activation)
         first = dense[0]
         self.widths, self.discrete = tuple(widths), tuple(discrete)
         columns = first.weight.detach().split(list(widths), dim=1)
@@ -179,3 +191,32 @@ class PartsMLP(nn.Module):
         for layer in self.rest:
             x = layer(x)
         return x
+
+
+class GaussianActor(nn.Module):
+    """Observations (B, ...) -> (mean (B, D), log_std (B, D)) over normalised actions (see
+    lfo_ray.distributions: `squash` says how they reach the bounds, "clip" or "tanh").
+
+    state_dependent_std=False: log_std is one learned vector (PPO's choice, stable under its
+    ratio clipping); True: a second output head, bounded smoothly to [LOG_STD_MIN, LOG_STD_MAX]
+    (SAC's choice, whose entropy term needs per-state spread).
+    """
+
+    def __init__(self, observation_space: gym.Space, action_dim: int, hidden: Sequence[int], squash: str = "clip",
+                 state_dependent_std: bool = False, activation: str = "tanh", init_log_std: float = 0.0) -> None:
+        super().__init__()
+        if squash not in SQUASHES:
+            raise ValueError(f"squash must be one of {SQUASHES}, got {squash!r}")
+        self.squash, self.state_dependent_std, self.action_dim = squash, state_dependent_std, action_dim
+        self.features = ObsFeatures(observation_space)
+        outputs = 2 * action_dim if state_dependent_std else action_dim
+        self.body = PartsMLP([self.features.dim], [self.features.discrete], hidden, outputs, out_gain=0.01,
+                             activation=activation)
+        self.log_std = None if state_dependent_std else nn.Parameter(torch.full((action_dim,), float(init_log_std)))
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.body([self.features(obs)])
+        if not self.state_dependent_std:
+            return out, self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).expand_as(out)
+        mean, raw = out.split(self.action_dim, dim=-1)
+        return mean, LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(raw) + 1.0)

@@ -1,8 +1,10 @@
 """The one deployed policy type and its one on-disk format.
 
-Every algorithm hands back, saves and loads its policy as `Policy`: a network (an `nn.Module`
-mapping an observation batch to categorical action logits (B, A)) plus a `PolicySpec` that says
-how to rebuild that network. On disk a policy is two files in one directory:
+Every algorithm hands back, saves and loads its policy as `Policy`: a network plus a `PolicySpec`
+that says how to rebuild it. For a Discrete action space the network maps an observation batch to
+categorical logits (B, A); for a Box action space to (mean, log_std) (B, D) each, a Gaussian over
+normalised actions that reach the bounds by the network's `squash` ("clip" or "tanh", see
+lfo_ray.distributions). On disk a policy is two files in one directory:
 
     policy.json   {"format_version", "architecture", "kwargs", "observation_space",
                    "action_space", "greedy"}: plain JSON
@@ -15,7 +17,7 @@ pickled object other than tensors and plain containers.
 
     policy = lfo_ray.load_policy("runs/x")
     action = policy.act(obs)                       # one observation -> one action
-    actions = policy.act(obs_batch)                # (B, *obs_shape) -> (B,)
+    actions = policy.act(obs_batch)                # (B, *obs_shape) -> (B,) or (B, D) for Box actions
     actions, _ = policy.predict(obs_batch)         # stable-baselines3's shape
 """
 
@@ -36,14 +38,16 @@ from torch import nn
 from lfo_ray.data import space_from_dict, space_to_dict
 from lfo_ray.checkpoint import safe_torch_load, save_torch
 from lfo_ray.data.parquet import atomic_write
-from lfo_ray.nets import obs_dtype, to_tensor
+from lfo_ray.distributions import ActionBounds, squash
+from lfo_ray.nets import GaussianActor, obs_dtype, to_tensor
 
 FORMAT_VERSION = 1
 SPEC_FILE = "policy.json"
 WEIGHTS_FILE = "policy.pt"
 
 Builder = Callable[..., nn.Module]
-"""builder(observation_space, action_space, **kwargs) -> module mapping observations to logits."""
+"""builder(observation_space, action_space, **kwargs) -> module mapping observations to logits
+(Discrete actions) or to (mean, log_std) (Box actions)."""
 
 ARCHITECTURE_MODULES: dict[str, str] = {
     "mlp": "lfo_ray.algorithms.bc.networks",
@@ -51,6 +55,7 @@ ARCHITECTURE_MODULES: dict[str, str] = {
     "bco": "lfo_ray.algorithms.bco.networks",
     "ilpo": "lfo_ray.algorithms.ilpo.networks",
     "actor_critic": "lfo_ray.algorithms.learned_reward.networks",
+    "gaussian": "lfo_ray.policy",
 }
 """Architecture name -> the lfo-ray module whose import registers it. A saved policy naming any
 other architecture is refused; a new network family adds its line here."""
@@ -86,16 +91,20 @@ class PolicySpec:
     architecture: str
     """A name in the architecture registry."""
     observation_space: gym.Space
-    action_space: gym.spaces.Discrete
+    action_space: gym.Space
+    """Discrete, or a 1-D Box with finite bounds."""
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     """The builder's JSON keyword arguments (widths, channels...)."""
     greedy: bool = True
-    """act() takes the argmax (True) or samples the categorical distribution (False)."""
+    """act() takes the most likely action (argmax; the Gaussian's mean) or samples the distribution."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.action_space, gym.spaces.Discrete):
-            raise ValueError(f"policies are categorical: they need a Discrete action space, "
-                             f"got {self.action_space}")
+            try:
+                ActionBounds.of(self.action_space)
+            except ValueError as error:
+                raise ValueError(f"policies need a Discrete action space or a 1-D Box with finite bounds: "
+                                 f"{error}") from None
         json.dumps(dict(self.kwargs))  # raises TypeError now rather than at save time
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,7 +126,7 @@ class PolicySpec:
 
 
 class Policy:
-    """A categorical policy: acts greedily or by sampling, on one observation or a batch.
+    """A categorical or Gaussian policy: acts greedily or by sampling, on one observation or a batch.
 
     Single or batch is decided by comparing the observation's ndim with the observation space's
     shape (a Discrete space's shape is ()), so act(obs) works on a gymnasium env's observation and
@@ -130,14 +139,19 @@ class Policy:
         self.rng = np.random.default_rng(seed)
         tensors = [*net.parameters(), *net.buffers()]
         self.device = tensors[0].device if tensors else torch.device("cpu")
+        self.bounds = None if self.discrete else ActionBounds.of(spec.action_space)
 
     @property
     def observation_space(self) -> gym.Space:
         return self.spec.observation_space
 
     @property
-    def action_space(self) -> gym.spaces.Discrete:
+    def action_space(self) -> gym.Space:
         return self.spec.action_space
+
+    @property
+    def discrete(self) -> bool:
+        return isinstance(self.spec.action_space, gym.spaces.Discrete)
 
     @property
     def greedy(self) -> bool:
@@ -156,6 +170,10 @@ class Policy:
         return torch.softmax(self._logits(batch).double(), dim=-1).cpu().numpy()
 
     def _actions(self, batch: np.ndarray, greedy: bool) -> np.ndarray:
+        if not self.discrete:
+            mean, log_std = (t.double().cpu().numpy() for t in self._logits(batch))
+            u = mean if greedy else mean + np.exp(log_std) * self.rng.standard_normal(mean.shape)
+            return self.bounds.to_env(squash(u, self.net.squash))
         if greedy:
             # Ties go to the lowest action (torch's argmax returns the first maximum).
             return self._logits(batch).argmax(dim=-1).cpu().numpy() + self.action_space.start
@@ -171,6 +189,8 @@ class Policy:
 
     def probs(self, obs: Any) -> np.ndarray:
         """(A,) or (B, A): the distribution act() draws from (one-hot rows when greedy)."""
+        if not self.discrete:
+            raise ValueError("probs() is for Discrete action spaces; a Gaussian policy's density has no table")
         batch, single = self._batch(obs)
         if self.greedy:
             probs = np.eye(self.action_space.n)[self._actions(batch, True) - self.action_space.start]
@@ -197,6 +217,15 @@ class Policy:
         text = json.dumps(self.spec.to_dict(), indent=2, sort_keys=True)
         atomic_write(directory / SPEC_FILE, lambda tmp: Path(tmp).write_text(text))
         return directory
+
+
+def build_gaussian(observation_space: gym.Space, action_space: gym.Space, hidden: list[int], squash: str = "clip",
+                   state_dependent_std: bool = False, activation: str = "tanh") -> GaussianActor:
+    return GaussianActor(observation_space, ActionBounds.of(action_space).dim, hidden, squash,
+                         state_dependent_std, activation)
+
+
+register_architecture("gaussian", build_gaussian)
 
 
 def policy_from_state(spec: PolicySpec, state: Mapping[str, Any], seed: int | None = None) -> Policy:

@@ -4,6 +4,10 @@ Vector envs reset finished sub-envs either in the same step (final observation i
 the next step (that step ignores its action and is not a real transition). `VectorDriver` hides
 the difference: every step yields (obs, action, reward, next_obs, terminated, truncated) rows
 with a `valid` mask, and episode returns are tracked per sub-env.
+
+Box actions are clipped to the space's bounds on their way into the env, while the transition keeps
+the action as given: a Gaussian policy's raw sample is what its log-prob is of, and the env's
+dynamics and control costs see an action inside the bounds.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class VectorDriver:
         if self.mode == AutoresetMode.DISABLED:
             raise ValueError("vector envs with autoreset disabled are not supported")
         self.num_envs = env.num_envs
+        space = env.single_action_space
+        self._clip = (space.low, space.high) if isinstance(space, gym.spaces.Box) else None
         self.obs, _ = env.reset(seed=seed)
         self._resetting = np.zeros(self.num_envs, dtype=bool)
         self._returns = np.zeros(self.num_envs, dtype=np.float64)
@@ -55,7 +61,8 @@ class VectorDriver:
 
     def step(self, actions: np.ndarray) -> tuple[StepBatch, np.ndarray, np.ndarray]:
         """Steps once. Returns the batch and, for episodes that ended, (env indices, returns)."""
-        next_obs, rewards, terminated, truncated, info = self.env.step(actions)
+        next_obs, rewards, terminated, truncated, info = self.env.step(
+            actions if self._clip is None else np.clip(actions, *self._clip).astype(self._clip[0].dtype))
         valid = ~self._resetting
         true_next = next_obs
         if self.mode == AutoresetMode.SAME_STEP and "_final_obs" in info:

@@ -71,3 +71,13 @@ def test_worker_refuses_a_policy_without_the_acting_interface():
 
     with pytest.raises(TypeError, match="lacks act/set_weights"):
         RolloutWorker("CartPole-v1", {}, 2, 0, lambda obs_space, action_space: NoWeights())
+
+
+def test_box_actions_are_clipped_into_the_env_and_kept_raw_in_the_transition():
+    driver = VectorDriver(make_vector_env("Pendulum-v1", 2), seed=0)
+    twin = VectorDriver(make_vector_env("Pendulum-v1", 2), seed=0)
+    batch, _, _ = driver.step(np.array([[50.0], [-50.0]], np.float32))
+    clipped, _, _ = twin.step(np.array([[2.0], [-2.0]], np.float32))
+    np.testing.assert_array_equal(batch.actions, [[50.0], [-50.0]])
+    np.testing.assert_array_equal(batch.next_obs, clipped.next_obs)
+    np.testing.assert_array_equal(batch.rewards, clipped.rewards)
