@@ -3,6 +3,8 @@
 import gymnasium as gym
 
 CLASSIC_CONTROL = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0")
+MUJOCO = ("InvertedPendulum-v5", "InvertedDoublePendulum-v5", "Hopper-v5", "HalfCheetah-v5", "Walker2d-v5", "Ant-v5")
+"""gymnasium's MuJoCo v5 tasks (the `mujoco` package): continuous actions, experts trained by lfo-ray's SAC."""
 GRIDWORLD = "lfo_ray/GridWorld-v0"
 PIXEL_GRIDWORLD = "lfo_ray/PixelGridWorld-v0"
 

@@ -1,9 +1,11 @@
 """Expert policies for every shipped environment, produced by lfo-ray's own code.
 
-GridWorld's expert is value iteration on the known model (optimal). The classic-control experts
-are files in envs/experts/ written by experiments/train_experts.py: CartPole-v1 and Acrobot-v1
-are RLlib PPO policies exported to plain torch MLPs (`MLPPolicy`), MountainCar-v0 is value
-iteration on its known dynamics (`lfo_ray.envs.mountaincar_expert`). Loading them needs only
+GridWorld's expert is value iteration on the known model (optimal). The classic-control and MuJoCo
+experts are files in envs/experts/ written by experiments/train_experts.py: CartPole-v1 and
+Acrobot-v1 are RLlib PPO policies exported to plain torch MLPs (`MLPPolicy`), MountainCar-v0 is
+value iteration on its known dynamics (`lfo_ray.envs.mountaincar_expert`), the MuJoCo tasks' are
+lfo-ray's own SAC actors, stored as an lfo_ray.policy spec (JSON) and state dict (greedy: the
+squashed Gaussian's mean). Loading them needs only
 torch and numpy, never RLlib. `expert_info(env_id)` says how each was made and what it scored.
 """
 
@@ -16,11 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from lfo_ray.envs import CLASSIC_CONTROL, GRIDWORLD, PIXEL_GRIDWORLD
+from lfo_ray.envs import CLASSIC_CONTROL, GRIDWORLD, MUJOCO, PIXEL_GRIDWORLD
 
 # Format tags of the weight files (the "format" entry of the saved dict).
 MLP_FORMAT = "lfo_ray.expert.mlp/1"
 MOUNTAINCAR_VI_FORMAT = "lfo_ray.expert.mountaincar-vi/1"
+POLICY_FORMAT = "lfo_ray.expert.policy/1"
+"""{"format", "spec": policy.json's text, "state_dict"}: an lfo_ray.policy.Policy in one file."""
 ACTIVATIONS = ("tanh", "relu", "silu", "elu")
 # gym.make kwargs that leave the dynamics alone, accepted by the classic-control experts.
 HARMLESS_KWARGS = ("render_mode", "max_episode_steps")
@@ -122,9 +126,12 @@ def _missing(env_id: str, path) -> FileNotFoundError:
 
 
 def _classic(env_id: str) -> None:
-    if env_id not in CLASSIC_CONTROL:
-        raise ValueError(f"no expert for environment {env_id!r}; experts exist for "
-                         f"{', '.join((GRIDWORLD, *CLASSIC_CONTROL))}")
+    """Refuses envs that have no expert file; MuJoCo tasks have one once train_experts.py made it."""
+    shipped = [e for e in MUJOCO if expert_files(e)[0].is_file()]
+    if env_id not in CLASSIC_CONTROL and env_id not in shipped:
+        missing = f" ({env_id} has none yet: `{REGENERATE.format(env_id=env_id)}` makes it)" if env_id in MUJOCO else ""
+        raise ValueError(f"no expert for environment {env_id!r}{missing}; experts exist for "
+                         f"{', '.join((GRIDWORLD, *CLASSIC_CONTROL, *shipped))}")
 
 
 def load_expert_file(env_id: str):
@@ -140,6 +147,10 @@ def load_expert_file(env_id: str):
     kind = saved.get("format")
     if kind == MLP_FORMAT:
         return MLPPolicy.from_state(saved["arch"], saved["state_dict"])
+    if kind == POLICY_FORMAT:
+        from lfo_ray.policy import PolicySpec, policy_from_state
+
+        return policy_from_state(PolicySpec.from_dict(json.loads(saved["spec"])), saved["state_dict"])
     if kind == MOUNTAINCAR_VI_FORMAT:
         from lfo_ray.envs.mountaincar_expert import MountainCarPlanner
 

@@ -4,6 +4,13 @@
     python experiments/train_experts.py --env Acrobot-v1 --seed 0
     python experiments/train_experts.py --env MountainCar-v0 --seed 0
     python experiments/train_experts.py --env all          # the three, one after another
+    python experiments/train_experts.py --env InvertedPendulum-v5 --seed 0     # lfo-ray's SAC
+    python experiments/train_experts.py --env Hopper-v5 --steps 1000000        # resumable: run again to go on
+
+MuJoCo v5 tasks: lfo-ray's own SAC (lfo_ray.algorithms.learned_reward.sac, on the env's reward),
+env steps budgeted per task (SAC_STEPS, or --steps), checkpointed in runs/experts/<env_id>/ every
+few minutes so an interrupted run continues where it stopped; the actor (greedy: the squashed
+Gaussian's mean) is stored as an lfo_ray.policy spec + state dict in one file.
 
 CartPole-v1 and Acrobot-v1: RLlib PPO (new API stack), one process (local EnvRunner and
 Learner). MountainCar-v0: value iteration on the known dynamics (envs/mountaincar_expert.py) by
@@ -35,14 +42,22 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "envs" / "experts"
-ENVS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0")
+CLASSIC = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0")
+MUJOCO_STEPS = {"InvertedPendulum-v5": 30_000, "InvertedDoublePendulum-v5": 150_000, "Hopper-v5": 1_000_000,
+                "HalfCheetah-v5": 1_000_000, "Walker2d-v5": 1_000_000, "Ant-v5": 1_000_000}
+"""Default SAC budgets (env steps) of the MuJoCo experts."""
+ENVS = (*CLASSIC, *MUJOCO_STEPS)
 # Best published 100-episode mean returns (the goal) for reference in the metadata.
-TARGETS = {"CartPole-v1": 500.0, "Acrobot-v1": -77.0, "MountainCar-v0": -98.0}
-DEFAULT_ALGO = {"CartPole-v1": "ppo", "Acrobot-v1": "ppo", "MountainCar-v0": "value-iteration"}
+TARGETS = {"CartPole-v1": 500.0, "Acrobot-v1": -77.0, "MountainCar-v0": -98.0,
+           # MuJoCo: SAC's published returns at 1M steps (Haarnoja et al. 2018; InvertedPendulum's maximum).
+           "InvertedPendulum-v5": 1000.0, "InvertedDoublePendulum-v5": 9350.0, "Hopper-v5": 3300.0,
+           "HalfCheetah-v5": 10000.0, "Walker2d-v5": 4000.0, "Ant-v5": 4000.0}
+DEFAULT_ALGO = {"CartPole-v1": "ppo", "Acrobot-v1": "ppo", "MountainCar-v0": "value-iteration",
+                **{env_id: "sac" for env_id in MUJOCO_STEPS}}
 TOP_K = 3  # candidates re-evaluated at the end of RL training
 RESELECT_EPISODES = 200
 SOURCES = {"ppo": "expert:rllib-ppo", "dqn": "expert:rllib-dqn",
-           "value-iteration": "expert:value-iteration"}
+           "value-iteration": "expert:value-iteration", "sac": "expert:lfo-sac"}
 
 
 @dataclass
@@ -372,7 +387,9 @@ def write_expert(env_id: str, algo: str, seed: int, made: dict[str, Any], out: P
     from lfo_ray.envs.experts import MLP_FORMAT, MOUNTAINCAR_VI_FORMAT, MLPPolicy
     from lfo_ray.envs.mountaincar_expert import MountainCarPlanner
 
-    if made["format"] == "mlp":
+    if "saved" in made:
+        saved, policy = made["saved"], made["policy"]
+    elif made["format"] == "mlp":
         saved = {"format": MLP_FORMAT, "env_id": env_id, "arch": made["arch"],
                  "state_dict": made["state"]}
         policy = MLPPolicy.from_state(made["arch"], made["state"])
@@ -413,14 +430,55 @@ def write_expert(env_id: str, algo: str, seed: int, made: dict[str, Any], out: P
     return info
 
 
+def train_sac_expert(env_id: str, seed: int, steps: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """lfo-ray's SAC on the env's reward, resumable from runs/experts/<env_id>."""
+    import torch
+    from tensorboardX import SummaryWriter
+
+    from lfo_ray.algorithms.learned_reward.config import GAIfOConfig
+    from lfo_ray.algorithms.learned_reward.sac import train_sac
+    from lfo_ray.envs.experts import POLICY_FORMAT
+    from lfo_ray.experiment import CHECKPOINT_DIR, RunContext
+    from lfo_ray.placement import Placement
+
+    run_dir = REPO / "runs" / "experts" / env_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    resume = (run_dir / CHECKPOINT_DIR / "state.pt").is_file()
+    # Only SAC's fields matter here (no reward model is built); evaluations pick nothing, they log.
+    config = GAIfOConfig(rl="sac", total_env_steps=steps, envs_per_worker=1, rollout_steps=1000,
+                         checkpoint_every=5, eval_every=10, eval_episodes=10)
+    ctx = RunContext(env_id, {}, None, seed, run_dir, SummaryWriter(str(run_dir / "tb")),
+                     placement=Placement("local"), resume=resume, progress=False)
+    log(f"[{env_id}] SAC for {steps} env steps{' (resuming)' if resume else ''} in {run_dir}")
+    start = time.perf_counter()
+    out = train_sac(config, ctx, learned_reward=False)
+    ctx.writer.close()
+    seconds = time.perf_counter() - start
+    log(f"[{env_id}] {out.env_steps} env steps in {seconds:.0f}s this call; curve {out.curve[-3:]}")
+    state = {k: v.detach().cpu().clone() for k, v in out.policy.net.state_dict().items()}
+    saved = {"format": POLICY_FORMAT, "env_id": env_id, "spec": json.dumps(out.policy.spec.to_dict()),
+             "state_dict": state}
+    return {"saved": saved, "policy": out.policy,
+            "info": {"algorithm": "lfo-sac", "kind": "reinforcement-learning",
+                     "description": "lfo-ray SAC (twin critics, automatic entropy tuning) on the env reward; "
+                                    "greedy actor (squashed Gaussian mean)",
+                     "training": {"env_steps": out.env_steps, "seconds_last_call": round(seconds, 1),
+                                  "curve": [[int(a), float(b)] for a, b in out.curve],
+                                  "config": {k: (list(v) if isinstance(v, tuple) else v)
+                                             for k, v in vars(config).items()},
+                                  "metrics": {k: v for k, v in out.metrics.items()
+                                              if isinstance(v, (int, float, str, bool))}}}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", required=True, choices=[*ENVS, "all"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"output folder (default {DEFAULT_OUT.relative_to(REPO)})")
-    parser.add_argument("--algo", choices=["ppo", "dqn", "value-iteration"],
-                        help="default: ppo for CartPole/Acrobot, value-iteration for MountainCar")
+    parser.add_argument("--algo", choices=["ppo", "dqn", "value-iteration", "sac"],
+                        help="default: ppo for CartPole/Acrobot, value-iteration for MountainCar, sac for MuJoCo")
+    parser.add_argument("--steps", type=int, help="SAC env-step budget (MuJoCo; default per task)")
     parser.add_argument("--max-seconds", type=float, default=540.0,
                         help="training wall-time budget per env (RL only)")
     parser.add_argument("--eval-episodes", type=int, default=100)
@@ -429,12 +487,14 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, flush=True)
 
-    for env_id in ENVS if args.env == "all" else (args.env,):
+    for env_id in CLASSIC if args.env == "all" else (args.env,):
         algo = args.algo or DEFAULT_ALGO[env_id]
         if algo == "value-iteration" and env_id != "MountainCar-v0":
             parser.error("value-iteration is only implemented for MountainCar-v0")
         total_start = time.perf_counter()
-        if algo == "value-iteration":
+        if algo == "sac":
+            made = train_sac_expert(env_id, args.seed, args.steps or MUJOCO_STEPS[env_id], log)
+        elif algo == "value-iteration":
             made = plan_mountaincar(log)
         else:
             made = train_rl(env_id, algo, args.seed, args.max_seconds, log)

@@ -64,7 +64,9 @@ def action_width(space: gym.Space) -> int:
 
 
 def categorical_log_prob_entropy(logits: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """log pi(a) (B,) and entropy (B,) of categorical logits (B, A) at integer actions (B,)."""
+    """log pi(a) (B,) and entropy (B,) of categorical logits (B, A) at integer actions (B,), without building
+    a torch.distributions object per minibatch (its argument checks cost more than the math, and would
+    raise on a NaN before the learner's metric check can name it)."""
     log_p = torch.log_softmax(logits, dim=-1)
     return log_p.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1), -(log_p.exp() * log_p).sum(-1)
 

@@ -45,8 +45,9 @@ class RunContext:
 
     env_id: str
     env_kwargs: dict[str, Any]
-    demos: ObsDataset
-    """The demonstrations. Observation-only algorithms must not read their actions."""
+    demos: ObsDataset | None
+    """The demonstrations. Observation-only algorithms must not read their actions. None only for RL
+    on the env's reward (experiments/train_experts.py)."""
     seed: int
     out_dir: Path
     writer: Any

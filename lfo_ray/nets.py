@@ -113,10 +113,14 @@ class ObsFeatures(nn.Module):
     state ~1% of its spread, so the raw change would vanish next to the state).
     Discrete(n): the one-hot input given by its ids (B,) long, width n (see `PartsMLP`); delta: the
     ids s' - s + n - 1, width 2n - 1. `one_hot` makes them dense where a float vector is needed.
+    standardize=False passes Box vectors through as they are (SAC's choice: an off-policy learner's
+    replay holds states from every past policy, and statistics that keep moving would change the
+    meaning of old transitions).
     """
 
-    def __init__(self, space: gym.Space) -> None:
+    def __init__(self, space: gym.Space, standardize: bool = True) -> None:
         super().__init__()
+        self.standardize = standardize
         if isinstance(space, gym.spaces.Discrete):
             self.discrete, self.n, self.start = True, int(space.n), int(space.start)
             self.dim, self.delta_dim = self.n, 2 * self.n - 1
@@ -147,7 +151,7 @@ class ObsFeatures(nn.Module):
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         if self.discrete:
             return obs.long() - self.start
-        return self.obs(obs.flatten(1))
+        return self.obs(obs.flatten(1)) if self.standardize else obs.flatten(1).float()
 
     def delta(self, obs: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
         if self.discrete:
@@ -203,12 +207,13 @@ class GaussianActor(nn.Module):
     """
 
     def __init__(self, observation_space: gym.Space, action_dim: int, hidden: Sequence[int], squash: str = "clip",
-                 state_dependent_std: bool = False, activation: str = "tanh", init_log_std: float = 0.0) -> None:
+                 state_dependent_std: bool = False, activation: str = "tanh", init_log_std: float = 0.0,
+                 standardize: bool = True) -> None:
         super().__init__()
         if squash not in SQUASHES:
             raise ValueError(f"squash must be one of {SQUASHES}, got {squash!r}")
         self.squash, self.state_dependent_std, self.action_dim = squash, state_dependent_std, action_dim
-        self.features = ObsFeatures(observation_space)
+        self.features = ObsFeatures(observation_space, standardize)
         outputs = 2 * action_dim if state_dependent_std else action_dim
         self.body = PartsMLP([self.features.dim], [self.features.discrete], hidden, outputs, out_gain=0.01,
                              activation=activation)

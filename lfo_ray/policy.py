@@ -220,12 +220,40 @@ class Policy:
 
 
 def build_gaussian(observation_space: gym.Space, action_space: gym.Space, hidden: list[int], squash: str = "clip",
-                   state_dependent_std: bool = False, activation: str = "tanh") -> GaussianActor:
+                   state_dependent_std: bool = False, activation: str = "tanh",
+                   standardize: bool = True) -> GaussianActor:
     return GaussianActor(observation_space, ActionBounds.of(action_space).dim, hidden, squash,
-                         state_dependent_std, activation)
+                         state_dependent_std, activation, standardize=standardize)
 
 
 register_architecture("gaussian", build_gaussian)
+
+
+class WorkerPolicy:
+    """A `Policy` as rollout workers use it (lfo_ray.rollout.ActingPolicy): `set_weights` takes the
+    numpy state a learner publishes; until the first weights it acts uniformly at random (an
+    off-policy learner's warm-up). One torch thread: workers share the machine with learners."""
+
+    def __init__(self, spec: PolicySpec, rng: np.random.Generator | None = None) -> None:
+        torch.set_num_threads(1)
+        self.spec = spec
+        self.policy: Policy | None = None
+        self.rng = np.random.default_rng(0) if rng is None else rng
+
+    def set_weights(self, weights: Mapping[str, Any]) -> None:
+        if self.policy is None:
+            self.policy = policy_from_state(self.spec, weights)
+            self.policy.rng = self.rng
+        else:
+            self.policy.net.load_state_dict({k: torch.as_tensor(np.array(v)) for k, v in weights.items()})
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        if self.policy is not None:
+            return self.policy.act(obs)
+        space = self.spec.action_space
+        if isinstance(space, gym.spaces.Discrete):
+            return space.start + self.rng.integers(space.n, size=len(obs))
+        return self.rng.uniform(space.low, space.high, (len(obs), *space.shape)).astype(np.float32)
 
 
 def policy_from_state(spec: PolicySpec, state: Mapping[str, Any], seed: int | None = None) -> Policy:

@@ -26,7 +26,8 @@ class Segment:
     """T vector steps of B sub-envs.
 
     obs, next_obs: (T, B, *obs_shape) in the env's dtype (float32 vectors, int64 Discrete ids); next_obs
-    is the true successor (final observation when the episode ended). actions: (T, B) int64. env_rewards: (T, B) float32, the true reward, for
+    is the true successor (final observation when the episode ended). actions: (T, B) int64 ids, or
+    (T, B, D) float32 Box actions as the policy gave them. env_rewards: (T, B) float32, the true reward, for
     reporting only. terminated, truncated, valid: (T, B) bool; rows with valid False are autoreset
     steps (not transitions) and are masked everywhere. episode_returns: true returns of the
     episodes that ended in this segment.
@@ -85,7 +86,7 @@ class SegmentWorker(RolloutWorker):
             returns.extend(float(r) for r in ended_returns)
         segment = Segment(
             obs=np.stack([b.obs for b in steps]),
-            actions=np.stack([b.actions for b in steps]).astype(np.int64),
+            actions=np.stack([b.actions for b in steps]),
             next_obs=np.stack([b.next_obs for b in steps]),
             env_rewards=np.stack([b.rewards for b in steps]),
             terminated=np.stack([b.terminated for b in steps]),

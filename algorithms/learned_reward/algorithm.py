@@ -39,6 +39,7 @@ from lfo_ray.algorithms.learned_reward.learners import PolicyLearner, RewardLear
 from lfo_ray.algorithms.learned_reward.networks import NumpyPolicy
 from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
 from lfo_ray.data.parquet import atomic_write
+from lfo_ray.distributions import ActionBounds
 from lfo_ray.experiment import RunContext, TrainOutput
 from lfo_ray.metrics import Progress
 from lfo_ray.placement import Done, gpus_available, kill_all, resolve
@@ -55,7 +56,10 @@ EVAL_SEED = 7_919
 def supports(observation_space: gym.Space, action_space: gym.Space) -> str | None:
     """None when the family can run on these spaces, else what it needs."""
     if not isinstance(action_space, gym.spaces.Discrete):
-        return f"needs a Discrete action space (got {action_space})"
+        try:
+            ActionBounds.of(action_space)
+        except ValueError as error:
+            return f"needs a Discrete action space or a 1-D Box with finite bounds ({error})"
     if isinstance(observation_space, gym.spaces.Discrete):
         return None
     if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
@@ -64,7 +68,7 @@ def supports(observation_space: gym.Space, action_space: gym.Space) -> str | Non
     return None
 
 
-def env_spaces(ctx: RunContext) -> tuple[gym.Space, int]:
+def env_spaces(ctx: RunContext) -> tuple[gym.Space, gym.Space]:
     env = ctx.make_env(1)
     try:
         obs_space, action_space = env.single_observation_space, env.single_action_space
@@ -73,7 +77,7 @@ def env_spaces(ctx: RunContext) -> tuple[gym.Space, int]:
     problem = supports(obs_space, action_space)
     if problem is not None:
         raise ValueError(f"{ctx.env_id}: the imitation family {problem}")
-    return obs_space, int(action_space.n)
+    return obs_space, action_space
 
 
 def _arg(future: Any) -> Any:
@@ -86,14 +90,18 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
         raise ValueError("learned-reward algorithms stream the demonstrations: RunContext.demos_path is needed")
     if config.uses_actions and not ctx.demos.has_actions:
         raise ValueError("reward_model='gail' needs demonstrations with actions; use 'gaifo' for observation-only data")
-    obs_space, num_actions = env_spaces(ctx)
+    if config.rl == "sac":
+        from lfo_ray.algorithms.learned_reward.sac import train_sac
+
+        return train_sac(config, ctx)
+    obs_space, action_space = env_spaces(ctx)
     placement = ctx.placement
     placement.start()
     gpus = 0.5 if placement.on_ray and gpus_available() >= 1 else 0
-    reward = placement.place(RewardLearner, config, ctx.env_id, obs_space, num_actions, str(ctx.demos_path),
+    reward = placement.place(RewardLearner, config, ctx.env_id, obs_space, action_space, str(ctx.demos_path),
                              ctx.seed, num_cpus=0.25, num_gpus=gpus)
-    policy = placement.place(PolicyLearner, config, obs_space, num_actions, ctx.seed, num_cpus=0.25, num_gpus=gpus)
-    replay = placement.place(ReplayBuffer, config.replay_capacity, ctx.seed, num_cpus=0.1)
+    policy = placement.place(PolicyLearner, config, obs_space, action_space, ctx.seed, num_cpus=0.25, num_gpus=gpus)
+    replay = placement.place(ReplayBuffer, config.replay_rows, ctx.seed, num_cpus=0.1)
     group = SegmentGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, config.envs_per_worker,
                          ctx.seed, NumpyPolicy)
     evaluator = Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 32), ctx.seed + EVAL_SEED,
@@ -190,7 +198,7 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
         env_steps_per_s = (env_steps - start_steps) / train_s
         ranking = resolve(reward.call("ranking_metric"))
         state = checkpoint()
-        spec = PolicySpec("actor_critic", obs_space, gym.spaces.Discrete(num_actions),
+        spec = PolicySpec("actor_critic", obs_space, action_space,
                           {"hidden": list(config.policy_hidden)}, greedy=config.greedy)
         deployed = policy_from_state(spec, state["policy"]["modules"]["actor_critic"], seed=ctx.seed)
         deployed.save(ctx.checkpoint_dir)

@@ -1,4 +1,5 @@
-"""Configuration of the imitation family: one PPO loop, four reward models, one config class each.
+"""Configuration of the imitation family: four reward models, one config class each, optimised by PPO
+(on-policy) or SAC (off-policy, `rl="sac"`).
 
 `ImitationConfig` holds what every member shares (PPO, the runtime, reward plumbing); each algorithm
 adds only its own reward model's fields, so `lfo list gaifo` shows GAIfO's fields and not PMI-IL's.
@@ -16,6 +17,7 @@ IMRL_REWARDS = ("tanh", "gaussian")
 PMI_REWARDS = ("dot", "softmax")
 PMI_NEGATIVES = ("expert", "in_batch", "agent")
 REWARD_NORMS = ("scale", "standardize", "none")
+GENERATORS = ("ppo", "sac")
 
 
 def _check_choices(config: object, **choices: tuple[str, ...]) -> None:
@@ -43,6 +45,11 @@ class ImitationConfig:
     reward_model: ClassVar[str] = ""
     """Which reward model the algorithm trains; fixed by the subclass."""
 
+    rl: str = "ppo"
+    """The policy optimiser: "ppo" (on-policy; Discrete or Box actions) or "sac" (off-policy from the
+    shared replay, rewards relabelled by the current reward model at sample time; Box actions and
+    vector observations)."""
+
     # --- the learned reward -------------------------------------------------------------------
     reward_offset: float = 0.0
     """Constant added to every learned reward before normalisation. It sets the sign of the per-step
@@ -56,8 +63,9 @@ class ImitationConfig:
     """Reward-model gradient steps per iteration (agent transitions from the replay, expert from Parquet)."""
     reward_batch_size: int = 256
     """Expert (and agent) transitions per reward-model step."""
-    replay_capacity: int = 50_000
-    """Agent transitions kept in the shared replay for reward training."""
+    replay_capacity: int | None = None
+    """Agent transitions kept in the shared replay (reward training; SAC's updates); None: 50,000
+    with PPO, 1,000,000 with SAC."""
     anneal_reward_lr: bool = False
     """Decay the reward model's learning rate linearly to 0 over total_env_steps, as the PPO one: an
     adversarial game then settles instead of oscillating."""
@@ -102,6 +110,24 @@ class ImitationConfig:
     """Stop an iteration's PPO epochs at the first minibatch whose approximate KL from the rollout
     policy exceeds 1.5 * target_kl (SB3's rule); None: always run update_epochs."""
 
+    # --- SAC (rl="sac") ---------------------------------------------------------------------------
+    sac_hidden: tuple[int, ...] = (256, 256)
+    """Hidden widths (relu) of SAC's actor and of each of its twin critics."""
+    sac_lr: float = 3e-4
+    """Adam learning rate of SAC's actor, critics and temperature."""
+    sac_batch_size: int = 256
+    """Transitions per SAC update."""
+    utd_ratio: float = 1.0
+    """SAC updates per env step (update-to-data ratio)."""
+    tau: float = 0.005
+    """Polyak rate of the target critics."""
+    learning_starts: int = 5_000
+    """Env steps of uniformly random actions before SAC's first update (they fill the replay)."""
+    init_alpha: float = 1.0
+    """Initial entropy weight alpha (tuned automatically towards target_entropy)."""
+    target_entropy: float | None = None
+    """Entropy SAC's temperature aims for; None: minus the action dimension."""
+
     # --- stopping, deployment ------------------------------------------------------------------
     stop_return: float | None = None
     """Stop once the mean true return of the last `stop_window` training episodes reaches this
@@ -130,10 +156,18 @@ class ImitationConfig:
             value = getattr(self, f.name)
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f"{f.name} must be finite, got {value}")
-        _check_choices(self, reward_norm=REWARD_NORMS)
+        _check_choices(self, reward_norm=REWARD_NORMS, rl=GENERATORS)
         _check_at_least(self, 1, "total_env_steps", "num_workers", "envs_per_worker", "rollout_steps",
-                        "update_epochs", "reward_batch_size", "replay_capacity", "stop_window",
-                        "checkpoint_every", "eval_episodes")
+                        "update_epochs", "reward_batch_size", "stop_window", "checkpoint_every",
+                        "eval_episodes", "sac_batch_size")
+        _check_at_least(self, 0, "learning_starts")
+        _check_positive(self, "sac_lr", "utd_ratio", "tau", "init_alpha")
+        if self.replay_capacity is not None and self.replay_capacity < 1:
+            raise ValueError(f"replay_capacity must be >= 1 or None, got {self.replay_capacity}")
+        if not self.tau <= 1.0:
+            raise ValueError(f"tau must be in (0, 1], got {self.tau}")
+        if not self.sac_hidden or any(w < 1 for w in self.sac_hidden):
+            raise ValueError(f"sac_hidden needs at least one layer of width >= 1, got {self.sac_hidden}")
         _check_at_least(self, 0, "eval_every")
         if self.stop_eval_return is not None and self.eval_every == 0:
             raise ValueError("stop_eval_return needs intermediate evaluations: set eval_every > 0")
@@ -160,6 +194,12 @@ class ImitationConfig:
     def pretrains(self) -> bool:
         """True for reward models learned from the expert alone, trained before RL starts."""
         return False
+
+    @property
+    def replay_rows(self) -> int:
+        if self.replay_capacity is not None:
+            return self.replay_capacity
+        return 1_000_000 if self.rl == "sac" else 50_000
 
     @property
     def rollout_size(self) -> int:

@@ -23,7 +23,6 @@ from lfo_ray.algorithms.learned_reward.config import ImitationConfig
 from lfo_ray.algorithms.learned_reward.losses import (
     discounted_returns,
     generalized_advantages,
-    log_prob_entropy,
     normalize_advantages,
     ppo_loss,
     ranking_accuracy,
@@ -33,6 +32,7 @@ from lfo_ray.algorithms.learned_reward.ranking import action_successors, has_suc
 from lfo_ray.algorithms.learned_reward.rewards import RewardModel, TransitionTensors, make_reward_model
 from lfo_ray.data import Transitions
 from lfo_ray.demos import DemoSampler
+from lfo_ray.distributions import ActionBounds
 from lfo_ray.learner import TorchLearner
 from lfo_ray.nets import obs_dtype
 from lfo_ray.placement import Handle, resolve
@@ -89,12 +89,13 @@ def check_finite_weights(module: torch.nn.Module, where: str) -> None:
 class RewardLearner(TorchLearner):
     """Trains one RewardModel; `score` labels rollouts, `train` takes steps on expert + replay data."""
 
-    def __init__(self, config: ImitationConfig, env_id: str, observation_space: gym.Space, num_actions: int,
+    def __init__(self, config: ImitationConfig, env_id: str, observation_space: gym.Space, action_space: gym.Space,
                  demos_path: str | os.PathLike, seed: int) -> None:
         super().__init__(config.device)
         torch.set_num_threads(1)
         self.config, self.env_id = config, env_id
         self.obs_dtype = obs_dtype(observation_space)
+        self.bounds = None if isinstance(action_space, gym.spaces.Discrete) else ActionBounds.of(action_space)
         self.iterations = 0
         self.sampler = DemoSampler(demos_path, seed=seed, with_actions=config.uses_actions)
         self.holdout: Transitions | None = None
@@ -102,15 +103,17 @@ class RewardLearner(TorchLearner):
             self.sampler.buffer, self.holdout = split_episodes(self.sampler.buffer, config.holdout_fraction, seed)
         pool = self.sampler.buffer
         rows = slice(0, min(len(pool), EXPERT_POOL_ROWS))
-        self.model: RewardModel = make_reward_model(config, observation_space, num_actions, TransitionTensors(
+        self.model: RewardModel = make_reward_model(config, observation_space, action_space, TransitionTensors(
             self.tensor(pool.obs[rows], self.obs_dtype), self.tensor(pool.next_obs[rows], self.obs_dtype)), seed)
         self.base_lr = self.model.optimizer.param_groups[0]["lr"]
         self.modules = {"reward": self.model.module}
         self.optimizers = {"reward": self.model.optimizer}
 
     def transitions(self, obs: np.ndarray, next_obs: np.ndarray, actions: np.ndarray | None) -> TransitionTensors:
-        return TransitionTensors(self.tensor(obs, self.obs_dtype), self.tensor(next_obs, self.obs_dtype),
-                                 None if actions is None else self.tensor(actions, torch.long))
+        if actions is not None:
+            actions = self.tensor(actions, torch.long) if self.bounds is None else self.tensor(
+                self.bounds.from_env(actions))
+        return TransitionTensors(self.tensor(obs, self.obs_dtype), self.tensor(next_obs, self.obs_dtype), actions)
 
     def expert_batch(self, size: int) -> TransitionTensors:
         batch = self.sampler.sample(size)
@@ -162,7 +165,8 @@ class RewardLearner(TorchLearner):
         for segment in segments:
             shape = segment.valid.shape
             flat = self.transitions(segment.obs.reshape(-1, *segment.obs.shape[2:]),
-                                    segment.next_obs.reshape(-1, *segment.obs.shape[2:]), segment.actions.reshape(-1))
+                                    segment.next_obs.reshape(-1, *segment.obs.shape[2:]),
+                                    segment.actions.reshape(-1, *segment.actions.shape[2:]))
             reward = self.model.reward(flat.obs, flat.actions, flat.next_obs).cpu().numpy().reshape(shape)
             reward = np.where(segment.valid, reward + self.config.reward_offset, 0.0).astype(np.float32)
             if not np.isfinite(reward).all():
@@ -194,17 +198,19 @@ class RewardLearner(TorchLearner):
 class PolicyLearner(TorchLearner):
     """PPO with the learned reward: GAE over (T, B), clipped surrogate, entropy bonus, value loss."""
 
-    def __init__(self, config: ImitationConfig, observation_space: gym.Space, num_actions: int, seed: int) -> None:
+    def __init__(self, config: ImitationConfig, observation_space: gym.Space, action_space: gym.Space,
+                 seed: int) -> None:
         super().__init__(config.device)
         torch.set_num_threads(1)
         torch.manual_seed(seed)
         self.config = config
         self.obs_dtype = obs_dtype(observation_space)
         self.rng = np.random.default_rng(seed)
-        self.net = ActorCritic(observation_space, num_actions, config.policy_hidden).to(self.device)
+        self.net = ActorCritic(observation_space, action_space, config.policy_hidden).to(self.device)
         self.modules = {"actor_critic": self.net}
         self.lrs = (config.lr, config.value_lr or config.lr)
-        optimizer = torch.optim.Adam([{"params": self.net.pi.parameters(), "lr": self.lrs[0]},
+        policy_params = [*self.net.pi.parameters(), *([] if self.net.discrete else [self.net.log_std])]
+        optimizer = torch.optim.Adam([{"params": policy_params, "lr": self.lrs[0]},
                                       {"params": self.net.v.parameters(), "lr": self.lrs[1]}], eps=1e-5, foreach=True)
         self.optimizers = {"actor_critic": optimizer}
         self.return_var: float | None = None
@@ -254,7 +260,8 @@ class PolicyLearner(TorchLearner):
         seg = Segment.concat_envs(list(segments))
         steps, envs = seg.valid.shape
         obs, next_obs = self.tensor(seg.obs, self.obs_dtype), self.tensor(seg.next_obs, self.obs_dtype)
-        actions = self.tensor(seg.actions, torch.long)
+        actions = self.tensor(seg.actions, torch.long) if net.discrete else self.tensor(
+            net.bounds.from_env(seg.actions))
         valid = self.tensor(seg.valid, torch.bool)
         terminated = self.tensor(seg.terminated, torch.bool)
         ended = self.tensor(seg.terminated | seg.truncated, torch.bool)
@@ -264,13 +271,13 @@ class PolicyLearner(TorchLearner):
         reward = self.normalize_rewards(self.tensor(raw_reward), ended, valid)
         flat_obs, flat_next = obs.flatten(0, 1), next_obs.flatten(0, 1)
         with torch.no_grad():
-            logits, values = net(flat_obs)
-            old_log_probs = log_prob_entropy(logits, actions.reshape(-1))[0].reshape(steps, envs)
+            out, values = net(flat_obs)
+            old_log_probs = net.log_prob_entropy(out, actions.flatten(0, 1))[0].reshape(steps, envs)
             next_values = net(flat_next)[1].reshape(steps, envs)
             advantages, targets = generalized_advantages(reward, values.reshape(steps, envs), next_values,
                                                          terminated, ended, config.gamma, config.gae_lambda)
         flat = valid.reshape(-1)
-        obs_f, actions_f = flat_obs[flat], actions.reshape(-1)[flat]
+        obs_f, actions_f = flat_obs[flat], actions.flatten(0, 1)[flat]
         old_f, targets_f = old_log_probs.reshape(-1)[flat], targets.reshape(-1)[flat]
         adv_f = normalize_advantages(advantages.reshape(-1)[flat])
 
@@ -284,8 +291,8 @@ class PolicyLearner(TorchLearner):
         stopped_at = config.update_epochs
         for epoch in range(config.update_epochs):
             for index in self.minibatches(len(obs_f)):
-                logits, new_values = net(obs_f[index])
-                log_probs, entropy = log_prob_entropy(logits, actions_f[index])
+                out, new_values = net(obs_f[index])
+                log_probs, entropy = net.log_prob_entropy(out, actions_f[index])
                 loss, step_stats = ppo_loss(log_probs, old_f[index], adv_f[index], new_values, targets_f[index],
                                             entropy, config.clip_coef, config.vf_coef, config.ent_coef)
                 if config.target_kl is not None and float(step_stats["approx_kl"]) > 1.5 * config.target_kl:

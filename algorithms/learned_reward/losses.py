@@ -140,14 +140,6 @@ def generalized_advantages(rewards: torch.Tensor, values: torch.Tensor, next_val
     return advantages, advantages + values
 
 
-def log_prob_entropy(logits: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Categorical log pi(a | s) (B,) and entropy (B,) from logits (B, A), without building a
-    torch.distributions object per minibatch (its argument checks cost more than the math, and
-    would raise on a NaN before `read_metrics` can name it)."""
-    log_p = torch.log_softmax(logits, dim=-1)
-    return log_p.gather(1, actions.long().unsqueeze(1)).squeeze(1), -(log_p.exp() * log_p).sum(-1)
-
-
 def normalize_advantages(advantages: torch.Tensor) -> torch.Tensor:
     """Zero mean, unit std over the whole valid batch, once per rollout: a per-minibatch std is
     NaN for a single row and noisy for a few."""
@@ -189,3 +181,30 @@ def discounted_returns(rewards: torch.Tensor, ended: torch.Tensor, gamma: float,
         out[t] = running
         running = running * (~ended[t])
     return out
+
+
+# --- SAC: twin soft Q-learning with automatic entropy tuning ----------------------------------------
+
+def soft_q_targets(rewards: torch.Tensor, terminated: torch.Tensor, next_q: torch.Tensor,
+                   next_log_probs: torch.Tensor, alpha: torch.Tensor, gamma: float) -> torch.Tensor:
+    """r + gamma (1 - terminated) (min_i Q'_i(s', a') - alpha log pi(a' | s')), a' ~ pi(s').
+
+    next_q: (2, B) target critics. A truncated episode (time limit) still bootstraps: only a true
+    termination ends the return."""
+    soft_value = next_q.min(dim=0).values - alpha * next_log_probs
+    return rewards + gamma * (~terminated).float() * soft_value
+
+
+def twin_q_loss(q: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Sum over the two critics (2, B) of the mean squared error to the (detached) targets (B,)."""
+    return ((q - targets.detach()) ** 2).mean(dim=1).sum()
+
+
+def sac_actor_loss(q: torch.Tensor, log_probs: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """E[alpha log pi(a | s) - min_i Q_i(s, a)], a ~ pi(s) reparameterised; q: (2, B)."""
+    return (alpha.detach() * log_probs - q.min(dim=0).values).mean()
+
+
+def entropy_temperature_loss(log_alpha: torch.Tensor, log_probs: torch.Tensor, target_entropy: float) -> torch.Tensor:
+    """Drives the policy's entropy -E[log pi] towards target_entropy by adjusting alpha = exp(log_alpha)."""
+    return -(log_alpha * (log_probs.detach() + target_entropy)).mean()

@@ -1,10 +1,11 @@
-"""Networks of the imitation family, for Box or Discrete observations and Discrete actions.
+"""Networks of the imitation family, for Box or Discrete observations and Discrete or Box actions.
 
 Every network reads observations through `lfo_ray.nets.ObsFeatures` (standardised vectors, one-hot
 ids), so one definition serves CartPole's vectors and GridWorld's cells.
 
-- `ActorCritic`: separate tanh MLPs for the policy logits and the value; the observation statistics
-  are running buffers that travel with the weights.
+- `ActorCritic`: separate tanh MLPs for the policy (logits, or the means of a Gaussian over
+  normalised Box actions with a state-independent log-std) and the value; the observation
+  statistics are running buffers that travel with the weights.
 - `DeployedActor`: the policy part, what `lfo_ray.load_policy` rebuilds from a run.
 - `NumpyPolicy`: the same policy evaluated with numpy on rollout workers (a 64x64 MLP on 8 rows is
   ~10x cheaper in numpy than through torch's dispatcher), sampling or greedy.
@@ -21,27 +22,56 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from lfo_ray.distributions import (
+    LOG_STD_MAX,
+    LOG_STD_MIN,
+    ActionBounds,
+    action_width,
+    categorical_log_prob_entropy,
+    gaussian_entropy,
+    gaussian_log_prob,
+)
 from lfo_ray.nets import OBS_CLIP, ObsFeatures, PartsMLP
 from lfo_ray.policy import register_architecture
 
 
 class ActorCritic(nn.Module):
-    """Logits (B, A) and values (B,) of observations (B, ...) or ids (B,)."""
+    """Policy outputs and values (B,) of observations (B, ...) or ids (B,). The policy output is
+    logits (B, A) for Discrete actions, (mean, log_std) (B, D) each for Box actions."""
 
-    def __init__(self, observation_space: gym.Space, num_actions: int, hidden: Sequence[int]) -> None:
+    squash = "clip"
+    """How Box actions reach their bounds (lfo_ray.distributions): PPO's raw samples are clipped."""
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space, hidden: Sequence[int]) -> None:
         super().__init__()
-        self.num_actions, self.hidden = num_actions, tuple(hidden)
+        self.discrete = isinstance(action_space, gym.spaces.Discrete)
+        self.bounds = None if self.discrete else ActionBounds.of(action_space)
+        self.hidden = tuple(hidden)
         self.features = ObsFeatures(observation_space)
         width, discrete = [self.features.dim], [self.features.discrete]
-        self.pi = PartsMLP(width, discrete, hidden, num_actions, out_gain=0.01)
+        self.pi = PartsMLP(width, discrete, hidden, action_width(action_space), out_gain=0.01)
         self.v = PartsMLP(width, discrete, hidden, 1, out_gain=1.0)
+        self.log_std = None if self.discrete else nn.Parameter(torch.zeros(action_width(action_space)))
 
-    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _policy(self, x: list[torch.Tensor]) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        out = self.pi(x)
+        if self.discrete:
+            return out
+        return out, self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).expand_as(out)
+
+    def forward(self, obs: torch.Tensor):
         x = [self.features(obs)]
-        return self.pi(x), self.v(x).squeeze(-1)
+        return self._policy(x), self.v(x).squeeze(-1)
 
-    def logits(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.pi([self.features(obs)])
+    def policy(self, obs: torch.Tensor):
+        return self._policy([self.features(obs)])
+
+    def log_prob_entropy(self, out, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """log pi(a) (B,) and entropy (B,) of a policy output at actions (ids, or normalised Box actions)."""
+        if self.discrete:
+            return categorical_log_prob_entropy(out, actions)
+        mean, log_std = out
+        return gaussian_log_prob(mean, log_std, actions), gaussian_entropy(log_std)
 
     def acting_weights(self) -> dict[str, np.ndarray]:
         """What rollout workers need: the observation encoding and the policy layers, as numpy arrays."""
@@ -51,6 +81,9 @@ class ActorCritic(nn.Module):
             weights["one_hot"] = np.array([features.start, features.n])
         else:
             weights["mean"], weights["var"] = features.obs.mean, features.obs.var
+        if not self.discrete:
+            weights["log_std"] = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+            weights["center"], weights["half_range"] = self.bounds.center, self.bounds.half_range
         weights["w0"], weights["b0"] = self.pi.first_layer()
         for k, layer in enumerate((m for m in self.pi.rest if isinstance(m, nn.Linear)), start=1):
             weights[f"w{k}"], weights[f"b{k}"] = layer.weight, layer.bias
@@ -59,14 +92,14 @@ class ActorCritic(nn.Module):
 
 
 class DeployedActor(ActorCritic):
-    """The deployed policy ("actor_critic" in lfo_ray.policy): the ActorCritic's logits alone."""
+    """The deployed policy ("actor_critic" in lfo_ray.policy): the ActorCritic's policy output alone."""
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.logits(obs)
+    def forward(self, obs: torch.Tensor):
+        return self.policy(obs)
 
 
 def build_actor(observation_space: gym.Space, action_space: gym.Space, hidden: Sequence[int]) -> DeployedActor:
-    return DeployedActor(observation_space, int(action_space.n), hidden)
+    return DeployedActor(observation_space, action_space, hidden)
 
 
 register_architecture("actor_critic", build_actor)
@@ -76,18 +109,22 @@ class NumpyPolicy:
     """The ActorCritic's policy head in numpy: what rollout workers run.
 
     Built as `NumpyPolicy(observation_space, action_space)` (the RolloutWorker policy factory
-    signature); acts uniformly at random until the first `set_weights`. For one-hot inputs the first
+    signature); acts uniformly at random until the first `set_weights`. Box actions: the Gaussian's
+    sample (or mean, greedy) in env units, unclipped (the vector driver clips it into the env). For one-hot inputs the first
     layer is a row lookup, never a (B, n) matrix product.
     """
 
     def __init__(self, observation_space=None, action_space=None, greedy: bool = False, seed: int = 0) -> None:
-        self.num_actions = int(action_space.n) if action_space is not None else None
+        self.action_space = action_space
         self.greedy = greedy
         self.rng = np.random.default_rng(seed)
         self.layers: list[tuple[np.ndarray, np.ndarray]] = []
-        self.mean = self.std = self.one_hot = None
+        self.mean = self.std = self.one_hot = self.log_std = None
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        if "log_std" in weights:
+            self.log_std = weights["log_std"].astype(np.float32)
+            self.center, self.half_range = weights["center"], weights["half_range"]
         if "one_hot" in weights:
             self.one_hot = (int(weights["one_hot"][0]), int(weights["one_hot"][1]))
         else:
@@ -96,7 +133,6 @@ class NumpyPolicy:
         count = sum(1 for name in weights if name.startswith("w"))
         self.layers = [(weights[f"w{k}"].T.astype(np.float32).copy(), weights[f"b{k}"].astype(np.float32))
                        for k in range(count)]
-        self.num_actions = len(self.layers[-1][1])
 
     def logits(self, obs: np.ndarray) -> np.ndarray:
         first, *rest = self.layers
@@ -111,8 +147,15 @@ class NumpyPolicy:
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         if not self.layers:
-            return self.rng.integers(self.num_actions, size=len(obs))
+            if isinstance(self.action_space, gym.spaces.Discrete):
+                return self.rng.integers(self.action_space.n, size=len(obs))
+            return self.rng.uniform(self.action_space.low, self.action_space.high,
+                                    (len(obs), *self.action_space.shape)).astype(np.float32)
         logits = self.logits(obs)
+        if self.log_std is not None:
+            u = np.clip(logits, -1.0, 1.0) if self.greedy else (
+                logits + np.exp(self.log_std) * self.rng.standard_normal(logits.shape, dtype=np.float32))
+            return (self.center + self.half_range * u).astype(np.float32)
         if self.greedy:
             return logits.argmax(-1)
         gumbel = -np.log(-np.log(self.rng.random(logits.shape, dtype=np.float32) + 1e-20) + 1e-20)
@@ -122,7 +165,8 @@ class NumpyPolicy:
 class PairDiscriminator(nn.Module):
     """Logit (B,) of D = P(expert) on the state's features and `second`, side by side:
 
-    - "action": the action, one-hot (GAIL);
+    - "action": the action, one-hot (GAIL); for Box actions the normalised action clipped to [-1, 1]
+      (what the env acted on: an agent must not be told apart by samples the env clipped anyway);
     - "delta": the step s' - s (GAIfO's default). Still a function of (s, s'), but a CartPole step
       moves the state by ~1% of its spread, so on raw (s, s') the MLP mostly sees the state marginal
       and rewards being where the expert was rather than moving as it did;
@@ -131,15 +175,17 @@ class PairDiscriminator(nn.Module):
 
     SECONDS = ("action", "delta", "next_obs", "both")
 
-    def __init__(self, observation_space: gym.Space, num_actions: int, hidden: Sequence[int], second: str) -> None:
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space, hidden: Sequence[int],
+                 second: str) -> None:
         super().__init__()
         if second not in self.SECONDS:
             raise ValueError(f"second must be one of {self.SECONDS}, got {second!r}")
-        self.second, self.num_actions = second, num_actions
+        self.second, self.num_actions = second, action_width(action_space)
+        self.discrete_actions = isinstance(action_space, gym.spaces.Discrete)
         self.obs = ObsFeatures(observation_space)
         # Actions are few, so GAIL's is a dense one-hot float: the gradient penalty can interpolate it.
         obs_part, delta_part, action_part = (self.obs.dim, self.obs.discrete), (self.obs.delta_dim, self.obs.discrete), \
-            (num_actions, False)
+            (self.num_actions, False)
         parts = [obs_part, *{"action": [action_part], "delta": [delta_part], "next_obs": [obs_part],
                              "both": [obs_part, delta_part]}[second]]
         self.net = PartsMLP([w for w, _ in parts], [d for _, d in parts], hidden, 1)
@@ -158,7 +204,8 @@ class PairDiscriminator(nn.Module):
         if self.second == "action":
             if actions is None:
                 raise ValueError("GAIL's discriminator needs actions (the demonstrations have none)")
-            parts = [F.one_hot(actions.long(), self.num_actions).float()]
+            parts = [F.one_hot(actions.long(), self.num_actions).float() if self.discrete_actions
+                     else actions.float().clamp(-1.0, 1.0)]
         elif self.second == "delta":
             parts = [self.obs.delta(obs, next_obs)]
         elif self.second == "next_obs":

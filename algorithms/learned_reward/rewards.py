@@ -1,6 +1,6 @@
 """Reward models: one small interface, four implementations, one PPO loop for all of them.
 
-    model = make_reward_model(config, observation_space, num_actions, expert_pool, seed)
+    model = make_reward_model(config, observation_space, action_space, expert_pool, seed)
     model.pretrain_step(expert)          # IMRL, PMI-IL: they learn from the expert alone
     model.update(expert, agent)          # one gradient step (the discriminators need agent data)
     model.reward(obs, actions, next_obs) # (B,) learned reward of agent transitions
@@ -43,7 +43,7 @@ from lfo_ray.algorithms.learned_reward.networks import NextStateModel, PairDiscr
 @dataclass(frozen=True)
 class TransitionTensors:
     """A batch of transitions as tensors: obs, next_obs (B, ...) float, or (B,) long ids for Discrete
-    observations; actions (B,) long or None."""
+    observations; actions (B,) long ids, (B, D) float normalised Box actions, or None."""
 
     obs: torch.Tensor
     next_obs: torch.Tensor
@@ -105,12 +105,12 @@ class RewardModel:
 class AdversarialReward(RewardModel):
     """GAIL (second input: the action, one-hot) or GAIfO (second input: the step and/or s'), one class."""
 
-    def __init__(self, config: DiscriminatorConfig, observation_space: gym.Space, num_actions: int,
+    def __init__(self, config: DiscriminatorConfig, observation_space: gym.Space, action_space: gym.Space,
                  expert_pool: TransitionTensors, seed: int) -> None:
         self.uses_actions = config.uses_actions
         second = config.gaifo_input if isinstance(config, GAIfOConfig) else "action"
         torch.manual_seed(seed)
-        module = PairDiscriminator(observation_space, num_actions, config.disc_hidden,
+        module = PairDiscriminator(observation_space, action_space, config.disc_hidden,
                                    second).to(expert_pool.next_obs.device)
         module.fit(expert_pool.obs, expert_pool.next_obs)
         if config.grad_penalty > 0 and not module.continuous:
@@ -149,7 +149,7 @@ class InternalModelReward(RewardModel):
     learns_from_agent = False
     pretrains = True
 
-    def __init__(self, config: IMRLConfig, observation_space: gym.Space, num_actions: int,
+    def __init__(self, config: IMRLConfig, observation_space: gym.Space, action_space: gym.Space,
                  expert_pool: TransitionTensors, seed: int) -> None:
         torch.manual_seed(seed)
         module = NextStateModel(observation_space, config.model_hidden).to(expert_pool.next_obs.device)
@@ -178,7 +178,7 @@ class PMIReward(RewardModel):
 
     pretrains = True
 
-    def __init__(self, config: PMIILConfig, observation_space: gym.Space, num_actions: int,
+    def __init__(self, config: PMIILConfig, observation_space: gym.Space, action_space: gym.Space,
                  expert_pool: TransitionTensors, seed: int) -> None:
         torch.manual_seed(seed)
         module = TwoTower(observation_space, config.tower_hidden, config.embed_dim,
@@ -214,9 +214,9 @@ class PMIReward(RewardModel):
         return dot_reward(self.module.next_embed(next_obs), self.module.embed(obs), self.config.temperature)
 
 
-def make_reward_model(config: ImitationConfig, observation_space: gym.Space, num_actions: int,
+def make_reward_model(config: ImitationConfig, observation_space: gym.Space, action_space: gym.Space,
                       expert_pool: TransitionTensors, seed: int) -> RewardModel:
     """The reward model of config's algorithm; standardisation fitted on `expert_pool`."""
     cls: Any = {"gail": AdversarialReward, "gaifo": AdversarialReward, "imrl": InternalModelReward,
                 "pmi_il": PMIReward}[config.reward_model]
-    return cls(config, observation_space, num_actions, expert_pool, seed)
+    return cls(config, observation_space, action_space, expert_pool, seed)

@@ -25,7 +25,6 @@ from lfo_ray.algorithms.learned_reward.losses import (
     imitation_reward,
     in_batch_scores,
     infonce_loss,
-    log_prob_entropy,
     normalize_advantages,
     ppo_loss,
     prediction_error_reward,
@@ -178,8 +177,8 @@ def _pool(n=64, dim=4, seed=0):
 
 def test_discriminator_input_switch():
     pool = _pool()
-    gail = make_reward_model(GAILConfig(), BOX4, 2, pool, 0)
-    gaifo = make_reward_model(GAIfOConfig(), BOX4, 2, pool, 0)
+    gail = make_reward_model(GAILConfig(), BOX4, gym.spaces.Discrete(2), pool, 0)
+    gaifo = make_reward_model(GAIfOConfig(), BOX4, gym.spaces.Discrete(2), pool, 0)
     assert isinstance(gail, AdversarialReward) and type(gail) is type(gaifo)
     assert gail.uses_actions and not gaifo.uses_actions
     assert gail.module.net.widths == (4, 2) and gaifo.module.net.widths == (4, 4)
@@ -196,7 +195,7 @@ def test_discrete_steps_are_one_id_per_move_in_every_cell():
     """On Discrete states the step input is s' - s shifted to 0..2n-2: one learned row per kind of
     move, whatever the cell; the first layer's lookup equals a Linear layer on one-hot inputs."""
     obs, next_obs = torch.tensor([0, 4, 8, 3]), torch.tensor([1, 7, 8, 0])
-    model = make_reward_model(GAIfOConfig(disc_hidden=(8,)), CELLS, 4, TransitionTensors(obs, next_obs), 0)
+    model = make_reward_model(GAIfOConfig(disc_hidden=(8,)), CELLS, gym.spaces.Discrete(4), TransitionTensors(obs, next_obs), 0)
     disc = model.module
     obs_ids, step_ids = disc.features(obs, None, next_obs)
     assert obs_ids.tolist() == [0, 4, 8, 3] and step_ids.tolist() == [9, 11, 8, 5]
@@ -205,10 +204,10 @@ def test_discrete_steps_are_one_id_per_move_in_every_cell():
     one_hot = torch.cat([torch.nn.functional.one_hot(obs_ids, 9), torch.nn.functional.one_hot(step_ids, 17)], 1)
     expected = disc.net.rest(one_hot.float() @ dense_weight.T + bias).squeeze(-1)
     torch.testing.assert_close(disc(obs, None, next_obs), expected)
-    both = make_reward_model(GAIfOConfig(gaifo_input="both"), CELLS, 4, TransitionTensors(obs, next_obs), 0)
+    both = make_reward_model(GAIfOConfig(gaifo_input="both"), CELLS, gym.spaces.Discrete(4), TransitionTensors(obs, next_obs), 0)
     assert both.module.net.widths == (9, 9, 17)
     with pytest.raises(ValueError, match="grad_penalty"):
-        make_reward_model(GAIfOConfig(grad_penalty=1.0), CELLS, 4, TransitionTensors(obs, next_obs), 0)
+        make_reward_model(GAIfOConfig(grad_penalty=1.0), CELLS, gym.spaces.Discrete(4), TransitionTensors(obs, next_obs), 0)
 
 
 def test_gaifo_delta_input_sees_the_step_not_only_the_state():
@@ -219,7 +218,7 @@ def test_gaifo_delta_input_sees_the_step_not_only_the_state():
     expert, agent = TransitionTensors(obs, obs + 0.01), TransitionTensors(obs, obs - 0.01)
     probs = {}
     for second in ("delta", "next_obs"):
-        model = make_reward_model(GAIfOConfig(gaifo_input=second, disc_lr=3e-3), BOX4, 2, expert, 0)
+        model = make_reward_model(GAIfOConfig(gaifo_input=second, disc_lr=3e-3), BOX4, gym.spaces.Discrete(2), expert, 0)
         for _ in range(50):
             metrics = model.update(expert, agent)
         probs[second] = float(metrics["expert_prob"] - metrics["agent_prob"])
@@ -231,7 +230,7 @@ def test_gaifo_delta_input_sees_the_step_not_only_the_state():
 
 @pytest.mark.parametrize("form, check", [("gail", lambda r: (r >= 0).all()), ("neg_log", lambda r: (r <= 0).all())])
 def test_discriminator_reward_forms(form, check):
-    model = make_reward_model(GAIfOConfig(disc_reward=form), BOX4, 2, _pool(), 0)
+    model = make_reward_model(GAIfOConfig(disc_reward=form), BOX4, gym.spaces.Discrete(2), _pool(), 0)
     agent = _pool(seed=1)
     assert check(model.reward(agent.obs, agent.actions, agent.next_obs))
 
@@ -242,7 +241,7 @@ def test_discriminator_learns_to_separate(options, config_cls):
     config = config_cls(disc_lr=3e-3, **options)
     expert, agent = _pool(seed=0), _pool(seed=1)
     agent = TransitionTensors(agent.obs + 2.0, agent.next_obs + 2.0, agent.actions)
-    model = make_reward_model(config, BOX4, 2, expert, 0)
+    model = make_reward_model(config, BOX4, gym.spaces.Discrete(2), expert, 0)
     for _ in range(100):
         metrics = model.update(expert, agent)
     assert metrics["expert_prob"] > 0.8 > 0.2 > metrics["agent_prob"]
@@ -259,7 +258,7 @@ def test_expert_only_models_prefer_expert_transitions(model_cls, config):
     g = torch.Generator().manual_seed(0)
     obs = torch.randn(256, 2, generator=g)
     expert = TransitionTensors(obs, obs + 1.0)
-    model = make_reward_model(config, BOX2, 2, expert, 0)
+    model = make_reward_model(config, BOX2, gym.spaces.Discrete(2), expert, 0)
     assert isinstance(model, model_cls) and model.pretrains and not model.learns_from_agent
     for _ in range(300):
         model.pretrain_step(expert)
@@ -275,7 +274,7 @@ def test_expert_only_models_prefer_expert_transitions(model_cls, config):
                                         (CELLS, np.array([0, 3, 8, 8, 1]))])
 @pytest.mark.parametrize("hidden", [(8, 8), ()])
 def test_numpy_policy_matches_torch(space, obs, hidden):
-    net = ActorCritic(space, 3, hidden)
+    net = ActorCritic(space, gym.spaces.Discrete(3), hidden)
     with torch.no_grad():
         for p in net.pi.parameters():
             p.normal_()
@@ -301,13 +300,13 @@ def test_ppo_target_kl_stops_the_epochs_early():
     for target_kl in (None, 1e-6):
         config = GAIfOConfig(lr=1e-2, update_epochs=8, minibatch_size=32, target_kl=target_kl,
                              total_env_steps=10_000, device="cpu")
-        _, metrics = PolicyLearner(config, BOX4, 2, 0).update(rewards, segment)
+        _, metrics = PolicyLearner(config, BOX4, gym.spaces.Discrete(2), 0).update(rewards, segment)
         epochs[target_kl] = metrics["ppo_epochs"]
     assert epochs[None] == 8 and epochs[1e-6] < 2, epochs
 
 
 def test_ppo_minibatches_have_a_fixed_size():
-    learner = PolicyLearner(GAIfOConfig(minibatch_size=32), BOX4, 2, 0)
+    learner = PolicyLearner(GAIfOConfig(minibatch_size=32), BOX4, gym.spaces.Discrete(2), 0)
     batches = learner.minibatches(100)
     assert [len(b) for b in batches] == [32, 32, 32, 32]
     assert set(torch.cat(batches).tolist()) == set(range(100))          # every row, every epoch
@@ -322,7 +321,7 @@ def test_ppo_survives_a_rollout_with_one_valid_row():
     valid[0, 0] = True
     segment = Segment(segment.obs, segment.actions, segment.next_obs, segment.env_rewards, segment.terminated,
                       segment.truncated, valid, ())
-    learner = PolicyLearner(GAIfOConfig(minibatch_size=2), BOX4, 2, 0)
+    learner = PolicyLearner(GAIfOConfig(minibatch_size=2), BOX4, gym.spaces.Discrete(2), 0)
     _, metrics = learner.update(rewards, segment)
     assert metrics["env_steps"] == 1
     assert all(torch.isfinite(p).all() for p in learner.net.parameters())
@@ -330,10 +329,10 @@ def test_ppo_survives_a_rollout_with_one_valid_row():
 
 def test_ppo_stops_on_a_non_finite_reward_or_loss():
     segment, rewards = _segment()
-    learner = PolicyLearner(GAIfOConfig(minibatch_size=32), BOX4, 2, 0)
+    learner = PolicyLearner(GAIfOConfig(minibatch_size=32), BOX4, gym.spaces.Discrete(2), 0)
     with pytest.raises(NonFiniteError, match="iteration 1: PPO: the learned reward .* NaN"):
         learner.update([np.full_like(rewards[0], np.nan)], segment)
-    learner = PolicyLearner(GAIfOConfig(minibatch_size=32, lr=1e30, max_grad_norm=1e30), BOX4, 2, 0)
+    learner = PolicyLearner(GAIfOConfig(minibatch_size=32, lr=1e30, max_grad_norm=1e30), BOX4, gym.spaces.Discrete(2), 0)
     with pytest.raises(NonFiniteError, match="iteration [12]: PPO: .*NaN or infinite"):
         for _ in range(2):
             learner.update([rewards[0] * 1e30], segment)
@@ -461,14 +460,6 @@ def test_gaifo_on_ray(tmp_path, ray_session):
                        eval_episodes=2, placement="ray", progress=False)
     assert result["env_steps"] >= 2048 and result["metrics"]["iterations"] >= 4
     assert result["metrics"]["final_reward_loss"] > 0
-
-
-def test_log_prob_entropy_matches_torch_distributions():
-    logits, actions = torch.randn(6, 3), torch.tensor([0, 1, 2, 2, 1, 0])
-    log_probs, entropy = log_prob_entropy(logits, actions)
-    dist = torch.distributions.Categorical(logits=logits)
-    torch.testing.assert_close(log_probs, dist.log_prob(actions))
-    torch.testing.assert_close(entropy, dist.entropy())
 
 
 def test_intermediate_greedy_evaluations_make_the_curve_and_can_stop(tmp_path):
