@@ -473,3 +473,45 @@ def test_intermediate_greedy_evaluations_make_the_curve_and_can_stop(tmp_path):
     assert [r["return_mean"] for r in reports] == [result["curve"][0][1]]
     with pytest.raises(ValueError, match="eval_every > 0"):
         GAIfOConfig(stop_eval_return=400.0)
+
+
+BOX_ACTIONS = gym.spaces.Box(np.array([-2.0, 0.0], np.float32), np.array([2.0, 1.0], np.float32))
+
+
+def test_gaussian_numpy_policy_matches_the_deployed_actor_and_samples_around_its_mean():
+    net = ActorCritic(BOX4, BOX_ACTIONS, (8,))
+    with torch.no_grad():
+        for p in net.pi.parameters():
+            p.normal_()
+        net.log_std.fill_(-1.0)
+    obs = np.random.default_rng(0).normal(size=(4000, 4)).astype(np.float32)
+    greedy = NumpyPolicy(BOX4, BOX_ACTIONS, greedy=True)
+    greedy.set_weights(net.acting_weights())
+    mean, log_std = net.policy(torch.as_tensor(obs))
+    expected = net.bounds.to_env(mean.clamp(-1, 1).detach().numpy())
+    np.testing.assert_allclose(greedy.act(obs), expected, rtol=1e-4, atol=1e-5)
+    sampling = NumpyPolicy(BOX4, BOX_ACTIONS, seed=0)
+    sampling.set_weights(net.acting_weights())
+    u = net.bounds.from_env(sampling.act(obs)) - mean.detach().numpy()   # raw samples: never clipped here
+    np.testing.assert_allclose(u.std(axis=0), np.exp(-1.0), rtol=0.05)
+    assert abs(u.mean()) < 0.02
+    unset = NumpyPolicy(BOX4, BOX_ACTIONS).act(obs[:50])
+    assert unset.shape == (50, 2) and (unset >= BOX_ACTIONS.low).all() and (unset <= BOX_ACTIONS.high).all()
+
+
+def test_gaussian_ppo_moves_the_mean_towards_rewarded_actions():
+    """Box actions through PPO: the reward is higher the closer the first action is to +1.5, so one
+    update must move the policy's mean towards it (log-probs of the stored env-unit actions)."""
+    rng = np.random.default_rng(0)
+    t, b = 64, 8
+    obs = rng.normal(size=(t, b, 4)).astype(np.float32)
+    actions = np.stack([rng.uniform(-2, 2, (t, b)), rng.uniform(0, 1, (t, b))], axis=-1).astype(np.float32)
+    reward = -np.abs(actions[..., 0] - 1.5).astype(np.float32)
+    segment = Segment(obs, actions, obs + 0.1, np.ones((t, b), np.float32), np.zeros((t, b), bool),
+                      np.zeros((t, b), bool), np.ones((t, b), bool), ())
+    learner = PolicyLearner(GAIfOConfig(lr=3e-3, gamma=0.01, gae_lambda=0.0, minibatch_size=128, ent_coef=0.0),
+                            BOX4, BOX_ACTIONS, 0)
+    before = learner.net.policy(torch.as_tensor(obs[0]))[0][:, 0].mean().item()
+    _, metrics = learner.update([reward], segment)
+    after = learner.net.policy(torch.as_tensor(obs[0]))[0][:, 0].mean().item()
+    assert np.isfinite(metrics["policy_loss"]) and after > before + 0.05, (before, after)
