@@ -28,6 +28,12 @@ SETS = {
     "GridWorld-v0": ("lfo_ray/GridWorld-v0", 1000, 0.0, ()),
     "GridWorld-v0-noisy": ("lfo_ray/GridWorld-v0", 1000, 0.0, (("transition_prob", True),)),
     "PixelGridWorld-v0": ("lfo_ray/PixelGridWorld-v0", 200, 0.0, ()),
+    # MuJoCo: ~10 episodes of the SAC experts (greedy), as in GAIfO/OPOLO's few-demonstration setting.
+    "InvertedPendulum-v5": ("InvertedPendulum-v5", 10, 0.0, ()),
+    "InvertedDoublePendulum-v5": ("InvertedDoublePendulum-v5", 10, 0.0, ()),
+    "Hopper-v5": ("Hopper-v5", 10, 0.0, ()),
+    "HalfCheetah-v5": ("HalfCheetah-v5", 10, 0.0, ()),
+    "Walker2d-v5": ("Walker2d-v5", 10, 0.0, ()),
 }
 
 

@@ -5,7 +5,9 @@ termination is failure (CartPole) the per-step reward must be positive (GAIL/GAI
 IMRL: 1 - tanh; PMI-IL: log softmax + log 256, the InfoNCE PMI estimate); where termination is the goal
 (Acrobot, MountainCar) it must be negative (log D, -tanh, log softmax), so that ending early pays.
 MountainCar also needs a long horizon and ~1M steps to shave the last swing; GridWorld's one-hot
-states want a linear (tabular) policy with large steps on many short rollouts.
+states want a linear (tabular) policy with large steps on many short rollouts. The MuJoCo tasks end
+an episode only on failure (a fallen pole or body), like CartPole, so they get CartPole's positive
+offsets; the locomotion tasks run SAC for OPOLO's 1M env steps (on-policy PPO needs ~10x more).
 
 `lfo train` prints the preset it applies and result.json records it; `--set` overrides any field of
 it, and `--no-preset` runs the config's plain defaults. Each entry cites the measurement that chose it
@@ -55,6 +57,11 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 PRESETS["lfo_ray/GridWorld-v0"]["gaifo"]["gaifo_input"] = "both"
+_SURVIVAL = {"imrl": {"reward_offset": 1.0}, "pmi_il": {"reward_offset": math.log(256)}}
+for _env in ("InvertedPendulum-v5", "InvertedDoublePendulum-v5"):
+    PRESETS[_env] = dict(_SURVIVAL)
+for _env in ("Hopper-v5", "HalfCheetah-v5", "Walker2d-v5", "Ant-v5"):
+    PRESETS[_env] = {"*": {"rl": "sac", "total_env_steps": 1_000_000}, **_SURVIVAL}
 
 
 def preset(algo: str, env_id: str) -> dict[str, Any]:
