@@ -3,6 +3,10 @@
 import gymnasium as gym
 
 CLASSIC_CONTROL = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0")
+# gymnasium's MuJoCo v5 tasks (the `mujoco` dependency); they simulate headless, only render_mode
+# needs an OpenGL context.
+MUJOCO = ("InvertedPendulum-v5", "InvertedDoublePendulum-v5", "Hopper-v5", "HalfCheetah-v5",
+          "Walker2d-v5", "Ant-v5")
 GRIDWORLD = "lfo_ray/GridWorld-v0"
 PIXEL_GRIDWORLD = "lfo_ray/PixelGridWorld-v0"
 
@@ -37,7 +41,7 @@ def env_spec(env_id: str) -> gym.envs.registration.EnvSpec:
     try:
         return gym.spec(bare_id(env_id))
     except gym.error.Error as error:
-        known = ", ".join(sorted(CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD)))
+        known = ", ".join(sorted(CLASSIC_CONTROL + MUJOCO + (GRIDWORLD, PIXEL_GRIDWORLD)))
         raise ValueError(f"unknown environment {env_id!r} ({error}); lfo-ray ships: {known}") from None
 
 
@@ -46,7 +50,8 @@ def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.Vect
 
     Environments with a native batched implementation use it, with that implementation's own
     autoreset mode: CartPole's, Acrobot's and MountainCar's reset a finished sub-env on the *next*
-    step (that step ignores its action), GridWorld's in the same step. Others run in a SyncVectorEnv
+    step (that step ignores its action), GridWorld's in the same step. Others (the MuJoCo tasks
+    among them: one MjData per copy, stepped in this process) run in a SyncVectorEnv
     that resets in the same step, the final observation in info["final_obs"] (mask "_final_obs").
     `lfo_ray.rollout.VectorDriver` turns either mode into clean transitions.
     """
