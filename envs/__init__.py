@@ -39,10 +39,28 @@ def env_spec(env_id: str) -> gym.envs.registration.EnvSpec:
     if ":" in env_id:
         import_env_module(env_id.split(":", 1)[0])
     try:
-        return gym.spec(bare_id(env_id))
+        spec = gym.spec(bare_id(env_id))
     except gym.error.Error as error:
         known = ", ".join(sorted(CLASSIC_CONTROL + MUJOCO + (GRIDWORLD, PIXEL_GRIDWORLD)))
         raise ValueError(f"unknown environment {env_id!r} ({error}); lfo-ray ships: {known}") from None
+    if isinstance(spec.entry_point, str) and spec.entry_point.startswith("gymnasium.envs.mujoco"):
+        _route_mujoco_warnings()
+    return spec
+
+
+def _route_mujoco_warnings() -> None:
+    """Sends MuJoCo's warnings to Python's `warnings` (each message shown once per process).
+
+    By default MuJoCo prints each one and appends it to MUJOCO_LOG.TXT in the working directory;
+    gymnasium 1.2's half_cheetah.xml raises a deprecation warning ('settotalmass') under mujoco
+    3.17 every time the env is made, which would leave that file in every run's directory.
+    """
+    import warnings
+
+    import mujoco
+
+    if mujoco.get_mju_user_warning() is None:
+        mujoco.set_mju_user_warning(lambda text: warnings.warn(f"MuJoCo: {text}", RuntimeWarning, stacklevel=1))
 
 
 def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv:

@@ -90,14 +90,14 @@ def resolve_anchors(env_id: str, metadata: DatasetMetadata | None = None,
                     random: float | None = None, expert: float | None = None) -> Anchors:
     """The anchors of `env_id`, each from the first source that has it: the value given, the
     demonstrations' metadata (`extra["anchors"]`), the shipped anchors, and for the expert last
-    the demonstrations' own mean return when an expert made them.
+    the demonstrations' own mean return when an expert made them without noise.
 
     Raises ValueError naming what is missing and how to supply it.
     """
     stored = dict((metadata.extra.get(METADATA_KEY) if metadata else None) or {})
     shipped = known_anchors(env_id)
-    demo_expert = (metadata.return_mean if metadata is not None and metadata.source.startswith("expert")
-                   else None)
+    made_by_expert = metadata is not None and metadata.source.startswith("expert") and not metadata.noise
+    demo_expert = metadata.return_mean if made_by_expert else None
     chosen = {
         "random": next((v for v in (random, stored.get("random"), shipped.get("random")) if v is not None), None),
         "expert": next((v for v in (expert, stored.get("expert"), shipped.get("expert"), demo_expert)
