@@ -59,8 +59,16 @@ def _route_mujoco_warnings() -> None:
 
     import mujoco
 
+    def warn(text: str) -> None:
+        # Attributed to "mujoco" (the C library), not to this line; the registry shows each once.
+        warnings.warn_explicit(f"MuJoCo: {text}", RuntimeWarning, "mujoco", 0, module="mujoco",
+                               registry=_MUJOCO_WARNINGS_SHOWN)
+
     if mujoco.get_mju_user_warning() is None:
-        mujoco.set_mju_user_warning(lambda text: warnings.warn(f"MuJoCo: {text}", RuntimeWarning, stacklevel=1))
+        mujoco.set_mju_user_warning(warn)
+
+
+_MUJOCO_WARNINGS_SHOWN: dict = {}
 
 
 def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv:

@@ -194,21 +194,14 @@ def _common_grid(runs: Sequence[Run]) -> tuple[np.ndarray, np.ndarray]:
     return grid, np.stack([np.interp(grid, run.steps, run.returns) for run in runs])
 
 
-def _band(tasks: list[np.ndarray], stat: str, reps: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(summary, low, high) over the runs of each task, (runs_j, points) each."""
-    if stat not in STATS:
-        raise ValueError(f"stat must be one of {STATS}, got {stat!r}")
-    if stat == "mean" and len(tasks) == 1:
-        center, half = t_interval(tasks[0])
-        return center, center - half, center + half
-    statistic = iqm if stat == "iqm" else mean
-    return stratified_bootstrap_ci(tasks, statistic, reps=reps, seed=seed)
-
-
 def summarise(group: Group, stat: str = "mean", reps: int = BOOTSTRAP_REPS, seed: int = 0) -> Group:
-    """Fills the group's common grid, summary curve and band."""
+    """Fills the group's common grid, summary curve (mean or IQM over runs) and 95% band."""
     group.steps, values = _common_grid(group.runs)
-    group.mean, group.low, group.high = _band([values], stat, reps, seed)
+    if stat == "iqm":
+        group.mean, group.low, group.high = stratified_bootstrap_ci([values], iqm, reps=reps, seed=seed)
+    else:
+        group.mean, half = t_interval(values)
+        group.low, group.high = group.mean - half, group.mean + half
     return group
 
 
@@ -237,9 +230,10 @@ def aggregate_groups(groups: Sequence[Group], stat: str = "iqm", reps: int = BOO
         members = by_method[key]
         runs = [run for group in members for run in group.runs]
         grid, _ = _common_grid(runs)
-        tasks = [np.stack([np.interp(grid, run.steps, run.returns) for run in group.runs]) for group in members]
         if len(grid) == 1:  # offline or non-overlapping: final returns
             tasks = [np.array([[run.returns[-1]] for run in group.runs]) for group in members]
+        else:
+            tasks = [np.stack([np.interp(grid, run.steps, run.returns) for run in group.runs]) for group in members]
         statistic = iqm if stat == "iqm" else mean
         aggregate = Group(members[0].algo, AGGREGATE_PANEL, members[0].noise, members[0].variant, runs, grid)
         aggregate.mean, aggregate.low, aggregate.high = stratified_bootstrap_ci(tasks, statistic, reps=reps,
