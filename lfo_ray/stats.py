@@ -1,7 +1,7 @@
 """Aggregating returns over seeds and tasks: normalised scores, IQM, confidence intervals.
 
 The protocol of rliable (Agarwal et al. 2021, "Deep RL at the edge of the statistical precipice"),
-in numpy (the `rliable` package pins an old `arch` and pulls seaborn and absl for three functions):
+in numpy (the `rliable` package would pull arch, statsmodels, pandas, seaborn and absl-py for it):
 
     score[run, task]   = (R - R_random[task]) / (R_expert[task] - R_random[task])  normalized_return
     IQM(score)         = mean of the middle 50% of all run x task scores           iqm
