@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lfo_ray.envs.anchors import random_return
 from lfo_ray.stats import t_interval
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,12 +52,6 @@ def run_one(task: tuple[str, str, str, int, str, dict]) -> dict:
     # No result.json: the run never finished (a stopped script); start it again.
     return train_run(algo, env_id, demos, seed, out, overrides=overrides, eval_episodes=20,
                      placement="local", progress=False, overwrite=True)
-
-
-def random_return(env_id: str, episodes: int = 100) -> float:
-    from lfo_ray.envs.anchors import random_returns
-
-    return float(random_returns(env_id, episodes).mean())
 
 
 def on_grid(curve: list[list[float]]) -> np.ndarray:
