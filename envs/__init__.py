@@ -3,8 +3,10 @@
 import gymnasium as gym
 
 CLASSIC_CONTROL = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0")
-MUJOCO = ("InvertedPendulum-v5", "InvertedDoublePendulum-v5", "Hopper-v5", "HalfCheetah-v5", "Walker2d-v5", "Ant-v5")
-"""gymnasium's MuJoCo v5 tasks (the `mujoco` package): continuous actions, experts trained by lfo-ray's SAC."""
+MUJOCO = ("InvertedPendulum-v5", "InvertedDoublePendulum-v5", "Hopper-v5", "HalfCheetah-v5",
+          "Walker2d-v5", "Ant-v5")
+"""gymnasium's MuJoCo v5 tasks (the `mujoco` dependency): continuous actions, experts trained by lfo-ray's
+SAC. They simulate headless; only render_mode needs an OpenGL context."""
 GRIDWORLD = "lfo_ray/GridWorld-v0"
 PIXEL_GRIDWORLD = "lfo_ray/PixelGridWorld-v0"
 
@@ -37,10 +39,36 @@ def env_spec(env_id: str) -> gym.envs.registration.EnvSpec:
     if ":" in env_id:
         import_env_module(env_id.split(":", 1)[0])
     try:
-        return gym.spec(bare_id(env_id))
+        spec = gym.spec(bare_id(env_id))
     except gym.error.Error as error:
-        known = ", ".join(sorted(CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD)))
+        known = ", ".join(sorted(CLASSIC_CONTROL + MUJOCO + (GRIDWORLD, PIXEL_GRIDWORLD)))
         raise ValueError(f"unknown environment {env_id!r} ({error}); lfo-ray ships: {known}") from None
+    if isinstance(spec.entry_point, str) and spec.entry_point.startswith("gymnasium.envs.mujoco"):
+        _route_mujoco_warnings()
+    return spec
+
+
+def _route_mujoco_warnings() -> None:
+    """Sends MuJoCo's warnings to Python's `warnings` (each message shown once per process).
+
+    By default MuJoCo prints each one and appends it to MUJOCO_LOG.TXT in the working directory;
+    gymnasium 1.2's half_cheetah.xml raises a deprecation warning ('settotalmass') under mujoco
+    3.17 every time the env is made, which would leave that file in every run's directory.
+    """
+    import warnings
+
+    import mujoco
+
+    def warn(text: str) -> None:
+        # Attributed to "mujoco" (the C library), not to this line; the registry shows each once.
+        warnings.warn_explicit(f"MuJoCo: {text}", RuntimeWarning, "mujoco", 0, module="mujoco",
+                               registry=_MUJOCO_WARNINGS_SHOWN)
+
+    if mujoco.get_mju_user_warning() is None:
+        mujoco.set_mju_user_warning(warn)
+
+
+_MUJOCO_WARNINGS_SHOWN: dict = {}
 
 
 def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv:
@@ -48,7 +76,8 @@ def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.Vect
 
     Environments with a native batched implementation use it, with that implementation's own
     autoreset mode: CartPole's, Acrobot's and MountainCar's reset a finished sub-env on the *next*
-    step (that step ignores its action), GridWorld's in the same step. Others run in a SyncVectorEnv
+    step (that step ignores its action), GridWorld's in the same step. Others (the MuJoCo tasks
+    among them: one MjData per copy, stepped in this process) run in a SyncVectorEnv
     that resets in the same step, the final observation in info["final_obs"] (mask "_final_obs").
     `lfo_ray.rollout.VectorDriver` turns either mode into clean transitions.
     """

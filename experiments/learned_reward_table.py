@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import math
 import os
 import sys
 import tempfile
@@ -31,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from lfo_ray.stats import t_interval
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "experiments" / "results"
@@ -47,17 +48,6 @@ ENVS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0")
 MD_HEADER = ("Each algorithm with its defaults (the shipped presets), 5 seeds, 20 greedy evaluation episodes "
              "per seed; `measured` dates a row. Rows measured before 2026-12-02 come from the learned-reward "
              "stack before the GAIL/GAIfO merge (same settings, then given as --set), pending a re-run.\n\n")
-# Two-sided 95% Student-t quantiles by degrees of freedom (1..10), then the normal value.
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
-
-
-def confidence_interval(values: list[float]) -> float:
-    """Half-width of the 95% t interval of the mean (0 for a single value)."""
-    if len(values) < 2:
-        return 0.0
-    return T95.get(len(values) - 1, 1.96) * float(np.std(values, ddof=1)) / math.sqrt(len(values))
-
-
 def run(env: str, method: str, seed: int, placement: str) -> dict:
     from lfo_ray.experiment import train_run
 
@@ -85,7 +75,7 @@ def summarise(env: str, method: str, runs: list[dict]) -> dict:
     returns = [r["return"] for r in runs]
     ranking = [r["ranking_eq20"] for r in runs if r["ranking_eq20"] is not None]
     return {"env": env, "method": method, "seeds": len(runs), "mean": float(np.mean(returns)),
-            "ci95": confidence_interval(returns), "per_seed": [round(r, 1) for r in returns],
+            "ci95": float(t_interval(returns)[1]), "per_seed": [round(r, 1) for r in returns],
             "env_steps": int(np.mean([r["env_steps"] for r in runs])),
             "wall_s": float(np.mean([r["wall_s"] for r in runs])),
             "ranking_eq20": float(np.mean(ranking)) if ranking else None,

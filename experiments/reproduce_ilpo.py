@@ -24,6 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from lfo_ray.envs.anchors import random_return
+from lfo_ray.stats import t_interval
+
 REPO = Path(__file__).resolve().parents[1]
 DEMOS = REPO / "lfo_ray" / "demos"
 RESULTS = REPO / "experiments" / "results"
@@ -51,34 +54,6 @@ def run_one(task: tuple[str, str, str, int, str, dict]) -> dict:
                      placement="local", progress=False, overwrite=True)
 
 
-def random_return(env_id: str, episodes: int = 100) -> float:
-    from lfo_ray.envs import make_vector_env
-    from lfo_ray.rollout import evaluate_policy
-
-    class Uniform:
-        def __init__(self, n: int) -> None:
-            self.n, self.rng = n, np.random.default_rng(0)
-
-        def act(self, obs: np.ndarray) -> np.ndarray:
-            return self.rng.integers(self.n, size=len(obs))
-
-    env = make_vector_env(env_id, 10)
-    return float(evaluate_policy(Uniform(int(env.single_action_space.n)), env, episodes, seed=0).mean())
-
-
-def confidence(values: np.ndarray) -> tuple[float, float]:
-    """Mean and half-width of the 95% Student-t confidence interval (0 for a single value)."""
-    from scipy import stats
-
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) == 0:
-        return float("nan"), 0.0
-    if len(values) < 2:
-        return float(values.mean()), 0.0
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(values.mean()), float(half)
-
-
 def on_grid(curve: list[list[float]]) -> np.ndarray:
     """A run's [env_steps, return] curve, read at GRID (holding the last value measured)."""
     steps, returns = np.array(curve, dtype=np.float64).T
@@ -104,7 +79,8 @@ def plot(groups: dict, randoms: dict[str, float], envs: list[str], path: Path) -
                 measured = ~np.isnan(curves).all(axis=0)
                 mean = np.full(len(GRID), np.nan)
                 mean[measured] = np.nanmean(curves[:, measured], axis=0)
-                half = np.array([confidence(c[~np.isnan(c)])[1] for c in curves.T])
+                half = np.array([t_interval(c[~np.isnan(c)])[1] if (~np.isnan(c)).any() else 0.0
+                                 for c in curves.T])
                 ax.plot(GRID, mean, label=f"{algo.upper()} (n={len(curves)})")
                 ax.fill_between(GRID, mean - half, mean + half, alpha=0.25)
             if cell:
@@ -144,7 +120,7 @@ def table(groups: dict, randoms: dict[str, float], command: str, wall_s: float) 
     for (algo, env_id, demos), group in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
         results = group["results"]
         finals = np.array([r["return_mean"] for r in results])
-        mean, half = confidence(finals)
+        mean, half = t_interval(finals)
         demo, rand = group["demo_return"], randoms[env_id]
         score = lambda value: 100 * (value - rand) / (demo - rand)  # noqa: E731
         raw = 100 * (mean / demo if demo > 0 else demo / mean)

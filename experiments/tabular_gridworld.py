@@ -31,6 +31,7 @@ from lfo_ray.algorithms.tabular.plots import save_reward_heatmap
 from lfo_ray.envs import GRIDWORLD
 from lfo_ray.envs.experts import load_expert
 from lfo_ray.experiment import CHECKPOINT_DIR, RESULT_FILE, train_run
+from lfo_ray.stats import t_interval
 
 METHODS = ("bc", "dagger", "maxent_irl", "mce_irl", "relent_irl", "gail", "gaifo")
 IRL = ("maxent_irl", "mce_irl", "relent_irl")
@@ -48,19 +49,11 @@ QUICK = {"bc": {"train_steps": 100}, "dagger": {"train_steps": 100, "rounds": 1,
          "gail": {"total_env_steps": 8192}, "gaifo": {"total_env_steps": 8192}}
 TARGETS = {"bc": 9.5, "dagger": 9.5, "maxent_irl": 9.5, "mce_irl": 9.5, "relent_irl": 9.5,
            "gail": 9.0, "gaifo": 9.0}
-# Two-sided 95% Student t quantiles by degrees of freedom.
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
-        9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}
-
-
 def ci95(values: list[float]) -> tuple[float, float]:
-    """Mean and half-width of the 95% Student t interval over seeds."""
-    array = np.asarray(values, dtype=np.float64)
-    if len(array) < 2:
-        return float(array.mean()), float("nan")
-    dof = len(array) - 1
-    quantile = T975[max(k for k in T975 if k <= dof)] if dof <= 30 else 1.96
-    return float(array.mean()), float(quantile * array.std(ddof=1) / math.sqrt(len(array)))
+    """Mean and half-width of the 95% Student t interval over seeds (NaN half-width, printed as
+    no interval, for a single seed)."""
+    mean, half = t_interval(values)
+    return float(mean), float(half) if len(values) > 1 else float("nan")
 
 
 def run_one(method: str, setting: str, seed: int, episodes: int, runs_dir: Path, quick: bool,

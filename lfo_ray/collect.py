@@ -282,6 +282,15 @@ def _check_policy(spec: CollectSpec, probe: gym.Env) -> None:
                          f"observations of shape {obs.shape}; expected {expected} (batch in, batch out)")
 
 
+def _anchors(spec: CollectSpec) -> dict[str, Any]:
+    """The env's shipped normalisation anchors (random and expert returns) for the metadata; they
+    were measured on the default parameters, so none when env kwargs are given."""
+    from lfo_ray.envs.anchors import METADATA_KEY, known_anchors
+
+    anchors = {} if spec.env_kwargs else known_anchors(str(spec.env_id))
+    return {METADATA_KEY: anchors} if anchors else {}
+
+
 def _last_line(error: Exception) -> str:
     """The worker's own exception line out of a Ray error's traceback text."""
     lines = [line for line in str(error).strip().splitlines() if line.strip()]
@@ -359,7 +368,8 @@ def collect_dataset(spec: CollectSpec, workers: int = 1, *, use_ray: bool = True
         noise=spec.noise,
         seed=spec.seed,
         extra={"workers": workers, "envs_per_worker": spec.envs_per_worker,
-               "env_kwargs": dict(spec.env_kwargs), "env_modules": list(spec.env_id.modules)},
+               "env_kwargs": dict(spec.env_kwargs), "env_modules": list(spec.env_id.modules),
+               **_anchors(spec)},
     )
     probe.close()
     dataset = ObsDataset.from_episodes(episodes, metadata)

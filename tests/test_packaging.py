@@ -36,6 +36,7 @@ def test_wheel_layout(wheel):
     names = set(wheel.namelist())
     assert "lfo_ray/envs/gridworld.py" in names
     assert "lfo_ray/envs/worlds/tutorial_gridworld.json" in names
+    assert "lfo_ray/envs/anchors.json" in names
     assert "lfo_ray/algorithms/__init__.py" in names
     assert "lfo_ray/demos/GridWorld-v0.parquet" in names
     top = {name.split("/")[0] for name in names}

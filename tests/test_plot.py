@@ -8,15 +8,26 @@ import numpy as np
 import pytest
 from matplotlib.collections import PolyCollection
 
-from lfo_ray.plot import confidence_band, plot_runs
+from lfo_ray.data import DatasetMetadata, ObsDataset, ObsEpisode, write_dataset
+from lfo_ray.envs.anchors import known_anchors
+from lfo_ray.plot import AGGREGATE_PANEL, plot_runs
+from lfo_ray.stats import iqm, t_interval
 
 
-def _write(path, algo, env, seed, curve, env_steps, return_mean, demo=500.0):
+def _write(path, algo, env, seed, curve, env_steps, return_mean, demo=500.0, demos=None):
     path.mkdir(parents=True)
     (path / "result.json").write_text(json.dumps({
         "algo": algo, "env": env, "seed": seed, "curve": curve, "env_steps": env_steps,
         "return_mean": return_mean, "demo_return_mean": demo, "return_std": 0.0,
+        **({"demos": str(demos)} if demos else {}),
     }))
+
+
+def _demos(path, env, anchors):
+    """A one-episode demonstrations file whose metadata carries `anchors`."""
+    episode = ObsEpisode(np.zeros((3, 2), np.float32), rewards=np.ones(2, np.float32), truncated=True)
+    metadata = DatasetMetadata(env_id=env, source="expert:test", extra={"anchors": anchors})
+    return write_dataset(ObsDataset.from_episodes([episode], metadata), path)
 
 
 def _fake_runs(root, algos, seeds, env="CartPole-v1"):
@@ -60,9 +71,8 @@ def test_offline_runs_are_a_level_line_and_envs_get_panels(tmp_path):
     assert [ax.get_title() for ax in result.figure.axes] == ["CartPole-v1", "lfo_ray/GridWorld-v0"]
     (bc,) = [g for g in result.groups if g.algo == "bc"]
     assert bc.flat and bc.mean[0] == pytest.approx(301.5)
-    mean, low, high = confidence_band(np.array([[300.0], [301.0], [302.0], [303.0]]))
-    assert (low[0], high[0]) == pytest.approx((bc.low[0], bc.high[0]))
-    assert high[0] - mean[0] == pytest.approx(3.182446 * np.std([300, 301, 302, 303], ddof=1) / 2, rel=1e-5)
+    mean, half = t_interval([300.0, 301.0, 302.0, 303.0])
+    assert (bc.low[0], bc.high[0]) == pytest.approx((mean - half, mean + half))
 
 
 def test_plot_cli(tmp_path):
@@ -74,3 +84,64 @@ def test_plot_cli(tmp_path):
     assert "1 group(s) from 2 run(s)" in result.stdout and (tmp_path / "out.png").exists()
     result = run_cli("plot", str(tmp_path / "empty_missing"), "--out", str(tmp_path / "x.png"))
     assert result.returncode == 2 and "empty_missing" in result.stderr
+
+
+def test_normalised_iqm_curves_with_bootstrap_bands_and_the_aggregate_panel(tmp_path):
+    anchors = {"Hopper-v5": {"random": 10.0, "expert": 1010.0}, "Walker2d-v5": {"random": 0.0, "expert": 500.0}}
+    rng = np.random.default_rng(1)
+    for env, a in anchors.items():
+        demos = _demos(tmp_path / f"{env}.parquet", env, a)
+        for seed in range(5):
+            # normalised score s at step x: returns = random + s * (expert - random)
+            curve = [[x, a["random"] + (x / 1000 + rng.normal(0, 0.05)) * (a["expert"] - a["random"])]
+                     for x in range(0, 1001, 250)]
+            _write(tmp_path / env / f"seed{seed}", "gaifo", env, seed, curve, 1000, curve[-1][1],
+                   demo=a["expert"], demos=demos)
+    result = plot_runs([tmp_path], tmp_path / "n.png", stat="iqm", normalize=True, aggregate=True, reps=500)
+    assert [ax.get_title() for ax in result.figure.axes] == ["Hopper-v5", "Walker2d-v5", AGGREGATE_PANEL]
+    assert result.figure.axes[0].get_ylabel() == "IQM normalised return"
+    assert {env: (a.random, a.expert) for env, a in result.anchors.items()} == {
+        env: (a["random"], a["expert"]) for env, a in anchors.items()}
+    for group in result.groups:
+        a = anchors[group.env]
+        raw = np.array([[r for _, r in json.loads(run.path.read_text())["curve"]] for run in group.runs])
+        scores = (raw - a["random"]) / (a["expert"] - a["random"])  # (seeds, evaluation points)
+        assert group.mean == pytest.approx(iqm(scores))
+        assert np.all(group.low <= group.mean) and np.all(group.mean <= group.high)
+        assert group.runs[0].demo_return == pytest.approx(1.0)
+    (pooled,) = result.aggregates
+    assert len(pooled.runs) == 10 and pooled.env == AGGREGATE_PANEL
+    assert 0.8 < pooled.low[-1] <= pooled.mean[-1] <= pooled.high[-1] < 1.2
+    # Without a seed change the bands are reproducible.
+    again = plot_runs([tmp_path], tmp_path / "m.png", stat="iqm", normalize=True, aggregate=True, reps=500)
+    assert np.array_equal(again.aggregates[0].low, pooled.low)
+
+
+def test_normalisation_uses_the_shipped_anchors_unless_given(tmp_path):
+    _fake_runs(tmp_path, ("bco",), range(2))
+    shipped = known_anchors("CartPole-v1")
+    result = plot_runs([tmp_path], tmp_path / "p.png", normalize=True)
+    (run,) = result.groups[0].runs[:1]
+    raw = json.loads(run.path.read_text())["curve"][0][1]
+    assert run.returns[0] == pytest.approx((raw - shipped["random"]) / (shipped["expert"] - shipped["random"]))
+    given = plot_runs([tmp_path], tmp_path / "p.png", normalize=True, random={"CartPole-v1": 0.0},
+                      expert={"CartPole-v1": 1000.0})
+    assert given.groups[0].runs[0].returns[0] == pytest.approx(raw / 1000.0)
+    with pytest.raises(ValueError, match="--normalize"):
+        plot_runs([tmp_path], tmp_path / "p.png", aggregate=True)
+
+
+def test_plot_cli_normalised(tmp_path):
+    from tests.conftest import run_cli
+
+    _fake_runs(tmp_path / "runs", ("ilpo",), range(3), env="Hopper-v5")
+    out = str(tmp_path / "out.png")
+    result = run_cli("plot", str(tmp_path / "runs"), "--out", out, "--stat", "iqm", "--normalize",
+                     "--expert", "Hopper-v5=3000", "--reps", "200")
+    assert result.returncode == 0, result.stderr
+    assert "Hopper-v5" in result.stdout and "normalised by random" in result.stdout
+    assert "final normalised IQM" in result.stdout
+    result = run_cli("plot", str(tmp_path / "runs"), "--out", out, "--normalize")
+    assert result.returncode == 2 and "no expert return" in result.stderr and "--expert Hopper-v5=" in result.stderr
+    result = run_cli("plot", str(tmp_path / "runs"), "--out", out, "--normalize", "--expert", "3000")
+    assert result.returncode == 2 and "expected ENV=RETURN" in result.stderr
