@@ -86,15 +86,13 @@ def run_one(env: str, method: str, seed: int, placement: str | None) -> dict:
 
 
 def anchors(env: str) -> tuple[float, float]:
-    """(random, expert) returns from the shipped demonstrations' metadata."""
-    from lfo_ray.demos import load_demos
+    """(random, expert) returns: the demonstrations' metadata first (lfo_ray.envs.anchors)."""
+    from lfo_ray.data.parquet import read_metadata
+    from lfo_ray.demos import resolve_demos
+    from lfo_ray.envs.anchors import resolve_anchors
 
-    meta = load_demos(env).metadata
-    extra = dict(meta.extra) if getattr(meta, "extra", None) else {}
-    random, expert = extra.get("random_return"), extra.get("expert_return", meta.return_mean)
-    if random is None:
-        raise ValueError(f"{env}: the demonstrations' metadata has no random_return anchor")
-    return float(random), float(expert)
+    found = resolve_anchors(env, read_metadata(resolve_demos(env)))
+    return found.random, found.expert
 
 
 def table(results: dict, seeds_asked: int) -> str:
@@ -112,16 +110,16 @@ def table(results: dict, seeds_asked: int) -> str:
             returns = np.array([v["return"] for v in by_seed.values()])
             scores = normalized_return(returns, random, expert)
             per_method.setdefault(method, []).append(scores)
-            low, high = stratified_bootstrap_ci([scores], iqm, seed=0)
+            point, low, high = stratified_bootstrap_ci([scores], iqm, seed=0)
             note = "partial" if len(returns) < seeds_asked else ""
-            lines.append(f"| {env} | {method} | {iqm([scores]):.3f} [{low:.3f}, {high:.3f}] | {returns.mean():.1f} | "
+            lines.append(f"| {env} | {method} | {point:.3f} [{low:.3f}, {high:.3f}] | {returns.mean():.1f} | "
                          f"{len(returns)} | {BUDGETS[env]:,} | {note} |")
     lines.append("")
     lines.append("| method | IQM over tasks [95% CI] | tasks |")
     lines.append("|---|---|---|")
     for method, scores in per_method.items():
-        low, high = stratified_bootstrap_ci(scores, iqm, seed=0)
-        lines.append(f"| {method} | {iqm(scores):.3f} [{low:.3f}, {high:.3f}] | {len(scores)} |")
+        point, low, high = stratified_bootstrap_ci(scores, iqm, seed=0)
+        lines.append(f"| {method} | {point:.3f} [{low:.3f}, {high:.3f}] | {len(scores)} |")
     return "\n".join(lines)
 
 
