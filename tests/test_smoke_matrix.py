@@ -26,18 +26,23 @@ import pytest
 import lfo_ray
 from lfo_ray import algorithms
 from lfo_ray.cli import main
-from lfo_ray.envs import CLASSIC_CONTROL, GRIDWORLD, PIXEL_GRIDWORLD
+from lfo_ray.envs import CLASSIC_CONTROL, GRIDWORLD, MUJOCO, PIXEL_GRIDWORLD
 from lfo_ray.experiment import env_spaces
 from lfo_ray.policy import WEIGHTS_FILE
 from tests.conftest import DEMOS
 
-ENVS = CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD)
+# The MuJoCo tasks whose demonstrations ship (each needs its SAC expert first).
+ENVS = CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD) + tuple(e for e in MUJOCO if (DEMOS / f"{e}.parquet").exists())
 DEMO_FILES = {env: DEMOS / f"{env.split('/')[-1]}.parquet" for env in ENVS}
+SAC = "+sac"
+"""Suffix of a family member run with the off-policy generator (--set rl=sac) on the Box-action tasks."""
 
 # Tiny budgets, by algorithm name; keys a config does not have are dropped. FALLBACK covers new names.
 FALLBACK = {"train_steps": 20, "total_env_steps": 1024, "update_epochs": 1, "pretrain_steps": 10,
             "eval_episodes": 2, "iterations": 2}
 LEARNED_REWARD = {"total_env_steps": 1024, "update_epochs": 1, "pretrain_steps": 10, "reward_steps": 1}
+SAC_TINY = {"rl": "sac", "total_env_steps": 256, "learning_starts": 128, "sac_batch_size": 32, "sac_hidden": (16,),
+            "pretrain_steps": 10, "reward_steps": 1}
 TINY = {
     "bc": {"train_steps": 20},
     "dagger": {"train_steps": 20, "rounds": 1, "num_envs": 4, "steps_per_round": 10, "round_train_steps": 10,
@@ -56,22 +61,31 @@ TINY = {
 
 
 def overrides(algo: str) -> dict[str, object]:
-    fields = {f.name for f in dataclasses.fields(algorithms.get(algo).config_cls)}
-    return {key: value for key, value in TINY.get(algo, FALLBACK).items() if key in fields}
+    name = algo.removesuffix(SAC)
+    fields = {f.name for f in dataclasses.fields(algorithms.get(name).config_cls)}
+    tiny = SAC_TINY if algo.endswith(SAC) else TINY.get(name, FALLBACK)
+    return {key: value for key, value in tiny.items() if key in fields}
 
 
 def claimed(algo: str, env: str) -> bool:
-    return algorithms.get(algo).supports(*env_spaces(env)) is None
+    return algorithms.get(algo.removesuffix(SAC)).supports(*env_spaces(env)) is None
+
+
+def box_actions(env: str) -> bool:
+    return env_spaces(env)[1].shape != ()
 
 
 PAIRS = [(algo, env) for algo in algorithms.names() for env in ENVS]
 SUPPORTED = [pair for pair in PAIRS if claimed(*pair)]
 REFUSED = [pair for pair in PAIRS if not claimed(*pair)]
+SUPPORTED += [(algo + SAC, env) for algo, env in SUPPORTED
+              if box_actions(env) and "rl" in {f.name for f in dataclasses.fields(algorithms.get(algo).config_cls)}]
 
 
 def train_args(algo: str, env: str, out: Path) -> list[str]:
-    sets = [arg for key, value in overrides(algo).items() for arg in ("--set", f"{key}={value}")]
-    return ["train", algo, "--env", env, "--demos", str(DEMO_FILES[env]), "--seed", "0", "--out", str(out),
+    sets = [arg for key, value in overrides(algo).items()
+            for arg in ("--set", f"{key}={','.join(map(str, value)) if isinstance(value, tuple) else value}")]
+    return ["train", algo.removesuffix(SAC), "--env", env, "--demos", str(DEMO_FILES[env]), "--seed", "0", "--out", str(out),
             "--placement", "local", "--eval-episodes", "2", "--quiet", *sets]
 
 
@@ -121,16 +135,18 @@ def test_claimed_pair_trains_and_leaves_a_loadable_policy(runs, algo, env):
     status, stderr, out = runs[(algo, env)]
     assert status == 0, stderr[-3000:]
     result = json.loads((out / "result.json").read_text())
-    assert (result["algo"], result["env"], result["seed"]) == (algo, env, 0)
+    assert (result["algo"], result["env"], result["seed"]) == (algo.removesuffix(SAC), env, 0)
     assert math.isfinite(result["return_mean"]) and result["eval_episodes"] == 2
     assert result["env_steps"] >= 0
     assert {key: result["config"][key] for key in overrides(algo)} == {
         key: list(value) if isinstance(value, tuple) else value for key, value in overrides(algo).items()}
     assert (out / "checkpoint" / WEIGHTS_FILE).exists()
     policy = lfo_ray.load_policy(out)
-    obs, _ = env_spaces(env)
+    obs, actions = env_spaces(env)
     batch = np.stack([obs.sample() for _ in range(3)])
-    assert policy.act(batch).shape == (3,) and np.ndim(policy.act(batch[0])) == 0
+    assert policy.act(batch).shape == (3, *actions.shape) and policy.act(batch[0]).shape == actions.shape
+    if box_actions(env):
+        assert ((policy.act(batch) >= actions.low) & (policy.act(batch) <= actions.high)).all()
 
 
 @pytest.mark.parametrize("algo,env", REFUSED, ids=[f"{a}-{e.split('/')[-1]}" for a, e in REFUSED])
