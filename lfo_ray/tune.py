@@ -114,22 +114,40 @@ class _CallbackLoader(importlib.abc.Loader):
         self.callback()
 
 
-def _register_quietly() -> None:
-    try:
-        register_all()
-    except Exception as error:  # never break `import ray.tune` for the user
-        warnings.warn(f"lfo_ray: could not register algorithms with Tune: {error}", stacklevel=2)
+def _quietly(register: Callable[[], Any], what: str) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            register()
+        except Exception as error:  # never break the user's `import ray.tune` / `import ray.rllib`
+            warnings.warn(f"lfo_ray: could not register {what} with Tune: {error}", stacklevel=2)
+
+    return run
+
+
+def _register_rllib() -> list[str]:
+    from lfo_ray.rllib.registry import register
+
+    return register()
+
+
+def _on_import(module: str, callback: Callable[[], None]) -> None:
+    """Runs `callback` now if `module` is loaded, else as soon as it is (once)."""
+    if module in sys.modules:
+        callback()
+    elif not any(isinstance(f, _AfterImport) and f.module == module for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport(module, callback))
 
 
 def register_on_tune_import() -> None:
-    """Registers the algorithms with Tune now if ray.tune is loaded, else as soon as it is.
+    """Registers the algorithms with Tune now if ray.tune is loaded, else as soon as it is; and the
+    RLlib Algorithm classes (lfo_ray.rllib) once ray.rllib is loaded.
 
-    Importing ray.tune costs seconds, so `import lfo_ray` never does it itself.
+    Importing ray.tune costs seconds and RLlib more, so `import lfo_ray` never does it itself. Tune
+    imports ray.rllib to look up a name it does not know, so `get_trainable_cls("lfo_ray/rllib/GAIFO")`
+    in a fresh process imports RLlib, which registers the classes, and then finds them.
     """
-    if "ray.tune" in sys.modules:
-        _register_quietly()
-    elif not any(isinstance(f, _AfterImport) for f in sys.meta_path):
-        sys.meta_path.insert(0, _AfterImport("ray.tune", _register_quietly))
+    _on_import("ray.tune", _quietly(register_all, "algorithms"))
+    _on_import("ray.rllib", _quietly(_register_rllib, "the RLlib algorithms"))
 
 
 def run_trial(algo: str, config: Mapping[str, Any]) -> dict[str, Any]:

@@ -62,6 +62,25 @@ def split_episodes(data: Transitions, fraction: float, seed: int) -> tuple[Trans
     return rows(~mask), rows(mask)
 
 
+def normalize_rewards(kind: str, rewards: torch.Tensor, ended: torch.Tensor, valid: torch.Tensor, gamma: float,
+                      running_return: torch.Tensor, return_var: float | None
+                      ) -> tuple[torch.Tensor, torch.Tensor, float | None]:
+    """Learned rewards (T, B) normalised as config.reward_norm says ("scale", "standardize", "none").
+
+    "scale" divides by the std of the discounted imitation return, running from `running_return` (B,)
+    and reset after `ended`, its variance decayed by RETURN_VAR_DECAY per call from `return_var` (None:
+    the first call). Returns the rewards and the new (running_return, return_var)."""
+    if kind == "none":
+        return rewards, running_return, return_var
+    if kind == "standardize":
+        picked = rewards[valid]
+        return torch.where(valid, (rewards - picked.mean()) / (picked.std() + 1e-8), rewards), running_return, return_var
+    returns = discounted_returns(rewards, ended, gamma, running_return)
+    batch_var = float(returns[valid].var()) if int(valid.sum()) > 1 else 1.0
+    return_var = batch_var if return_var is None else RETURN_VAR_DECAY * return_var + (1 - RETURN_VAR_DECAY) * batch_var
+    return rewards / np.sqrt(return_var + 1e-8), returns[-1] * (~ended[-1]), return_var
+
+
 class NonFiniteError(ValueError):
     """A loss, reward or weight became NaN or infinite."""
 
@@ -222,20 +241,11 @@ class PolicyLearner(TorchLearner):
         return self.net.acting_weights()
 
     def normalize_rewards(self, rewards: torch.Tensor, ended: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        kind = self.config.reward_norm
-        if kind == "none":
-            return rewards
-        if kind == "standardize":
-            picked = rewards[valid]
-            return torch.where(valid, (rewards - picked.mean()) / (picked.std() + 1e-8), rewards)
         if self.running_return is None or self.running_return.shape != rewards.shape[1:]:
             self.running_return = torch.zeros(rewards.shape[1], device=self.device)
-        returns = discounted_returns(rewards, ended, self.config.gamma, self.running_return)
-        self.running_return = returns[-1] * (~ended[-1])
-        batch_var = float(returns[valid].var()) if int(valid.sum()) > 1 else 1.0
-        self.return_var = batch_var if self.return_var is None else (
-            RETURN_VAR_DECAY * self.return_var + (1 - RETURN_VAR_DECAY) * batch_var)
-        return rewards / np.sqrt(self.return_var + 1e-8)
+        out, self.running_return, self.return_var = normalize_rewards(
+            self.config.reward_norm, rewards, ended, valid, self.config.gamma, self.running_return, self.return_var)
+        return out
 
     def minibatches(self, n: int) -> list[torch.Tensor]:
         """One epoch's row indices: ceil(n / minibatch_size) minibatches of exactly minibatch_size rows

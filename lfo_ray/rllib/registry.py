@@ -1,0 +1,31 @@
+"""Tune registry names of the RLlib algorithms, and their registration (RLlib imported only here).
+
+    lfo_ray/rllib/GAIL  lfo_ray/rllib/GAIFO  lfo_ray/rllib/IMRL  lfo_ray/rllib/PMI_IL
+
+The native Tune trainables are `lfo_ray/GAIFO` etc. (lfo_ray.tune.trainable_name) and RLlib's own
+names carry no prefix ("PPO", "BC"), so neither clashes. `import lfo_ray` installs an import hook
+that calls `register()` once `ray.rllib` is imported: by the user, or by Tune itself, which imports
+ray.rllib to look up a name it does not know, so `get_trainable_cls("lfo_ray/rllib/GAIFO")` and
+`tune.Tuner("lfo_ray/rllib/GAIFO", ...)` work without importing RLlib up front.
+"""
+
+from __future__ import annotations
+
+PREFIX = "lfo_ray/rllib/"
+ALGORITHM_NAMES = ("gail", "gaifo", "imrl", "pmi_il")
+
+
+def trainable_name(algo: str) -> str:
+    """"gaifo" -> "lfo_ray/rllib/GAIFO"."""
+    return PREFIX + algo.upper()
+
+
+def register() -> list[str]:
+    """Registers the four Algorithm classes with Tune; returns their names."""
+    from ray.tune.registry import register_trainable
+
+    from lfo_ray.rllib.algorithms import ALGORITHMS
+
+    for algo, cls in ALGORITHMS.items():
+        register_trainable(trainable_name(algo), cls)
+    return [trainable_name(algo) for algo in ALGORITHMS]
