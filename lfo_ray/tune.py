@@ -124,10 +124,10 @@ def _quietly(register: Callable[[], Any], what: str) -> Callable[[], None]:
     return run
 
 
-def _register_rllib() -> list[str]:
-    from lfo_ray.rllib.registry import register
+def _register_rllib() -> None:
+    from lfo_ray.rllib.registry import register_when_loaded
 
-    return register()
+    register_when_loaded()
 
 
 def _on_import(module: str, callback: Callable[[], None]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ray.rllib.algorithms.ppo import PPO
 
 from lfo_ray.rllib import config as configs
+from lfo_ray.rllib.registry import register
 
 
 class GAIL(PPO):
@@ -32,3 +33,7 @@ class PMIIL(PPO):
 
 
 ALGORITHMS: dict[str, type[PPO]] = {"gail": GAIL, "gaifo": GAIfO, "imrl": IMRL, "pmi_il": PMIIL}
+
+# Importing the classes registers them: the import hook of `import lfo_ray` imports this module once
+# ray.rllib is loaded, and so does any other path to the classes.
+register(ALGORITHMS)

@@ -1,10 +1,10 @@
-"""Tune registry names of the RLlib algorithms, and their registration (RLlib imported only here).
+"""Tune registry names of the RLlib algorithms, and their registration (this module imports no RLlib).
 
     lfo_ray/rllib/GAIL  lfo_ray/rllib/GAIFO  lfo_ray/rllib/IMRL  lfo_ray/rllib/PMI_IL
 
 The native Tune trainables are `lfo_ray/GAIFO` etc. (lfo_ray.tune.trainable_name) and RLlib's own
 names carry no prefix ("PPO", "BC"), so neither clashes. `import lfo_ray` installs an import hook
-that calls `register()` once `ray.rllib` is imported: by the user, or by Tune itself, which imports
+that registers them once `ray.rllib` is imported: by the user, or by Tune itself, which imports
 ray.rllib to look up a name it does not know, so `get_trainable_cls("lfo_ray/rllib/GAIFO")` and
 `tune.Tuner("lfo_ray/rllib/GAIFO", ...)` work without importing RLlib up front.
 """
@@ -20,12 +20,21 @@ def trainable_name(algo: str) -> str:
     return PREFIX + algo.upper()
 
 
-def register() -> list[str]:
-    """Registers the four Algorithm classes with Tune; returns their names."""
+def register(algorithms: dict[str, type]) -> list[str]:
+    """Registers the Algorithm classes {"gaifo": GAIfO, ...} with Tune; returns their names."""
     from ray.tune.registry import register_trainable
 
-    from lfo_ray.rllib.algorithms import ALGORITHMS
-
-    for algo, cls in ALGORITHMS.items():
+    for algo, cls in algorithms.items():
         register_trainable(trainable_name(algo), cls)
-    return [trainable_name(algo) for algo in ALGORITHMS]
+    return [trainable_name(algo) for algo in algorithms]
+
+
+def register_when_loaded() -> None:
+    """Called by the import hook once ray.rllib is loaded: importing lfo_ray.rllib.algorithms
+    registers the classes. Nothing to do when that module is loaded, or loading (it is what imported
+    ray.rllib then, and registers at its end)."""
+    import importlib
+    import sys
+
+    if "lfo_ray.rllib.algorithms" not in sys.modules:
+        importlib.import_module("lfo_ray.rllib.algorithms")

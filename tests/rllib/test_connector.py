@@ -1,0 +1,102 @@
+"""The learner-connector piece: the learned reward, not the environment's, reaches advantage estimation."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("ray.rllib")
+
+from ray.rllib.core import DEFAULT_MODULE_ID, Columns  # noqa: E402
+from ray.rllib.env.single_agent_episode import SingleAgentEpisode  # noqa: E402
+
+from lfo_ray.rllib import GAIfOConfig, GAILConfig, IMRLConfig, PMIILConfig  # noqa: E402
+from lfo_ray.rllib.module import REWARD_MODULE_ID  # noqa: E402
+
+TRUE_REWARD = 7.0
+
+
+def _episode(steps: int, terminated: bool, start: float = 0.0) -> SingleAgentEpisode:
+    obs = start + np.arange((steps + 1) * 4, dtype=np.float32).reshape(steps + 1, 4) / 100
+    return SingleAgentEpisode(
+        observations=list(obs), actions=[t % 2 for t in range(steps)], rewards=[TRUE_REWARD] * steps,
+        terminated=terminated, truncated=not terminated, len_lookback_buffer=0,
+        extra_model_outputs={Columns.ACTION_LOGP: [np.float32(-0.69)] * steps,
+                             Columns.ACTION_DIST_INPUTS: [np.zeros(2, np.float32)] * steps})
+
+
+def _learner(config):
+    config.validate()
+    return config.build_learner(env=gym.make("CartPole-v1"))
+
+
+def _fixed_reward(obs, actions, next_obs):
+    """A hand-made reward model: 10 x the cart position of s'."""
+    return next_obs[:, 0] * 10
+
+
+def test_learned_reward_reaches_gae_and_the_true_reward_does_not():
+    # gamma = lambda = 1 on a terminated episode: value targets are the sums of the rewards to go.
+    config = GAIfOConfig().environment("CartPole-v1").training(gamma=1.0, lambda_=1.0)
+    config.imitation(reward_norm="none", reward_offset=1.0)
+    learner = _learner(config)
+    learner.module[REWARD_MODULE_ID].unwrapped().reward_model.reward = _fixed_reward
+    episode = _episode(5, terminated=True)
+    next_obs = np.asarray(episode.get_observations()[1:])    # before PPO's pipeline extends the episode
+    batch = learner._learner_connector(rl_module=learner.module, batch={}, episodes=[episode],
+                                       metrics=learner.metrics)[DEFAULT_MODULE_ID]
+    expected = np.append(next_obs[:, 0] * 10 + 1.0, 0.0)       # + offset; 0 on PPO's bootstrap row
+    np.testing.assert_allclose(batch[Columns.REWARDS].numpy(), expected, rtol=1e-5)
+    np.testing.assert_allclose(batch[Columns.VALUE_TARGETS].numpy(), np.cumsum(expected[::-1])[::-1], rtol=1e-5)
+    assert batch[Columns.LOSS_MASK].tolist() == [True] * 5 + [False]
+    # the connector handed the batch's real transitions to the reward model's training
+    agent = learner.learned_reward.last_agent
+    np.testing.assert_allclose(agent.next_obs.numpy(), next_obs)
+
+
+def test_scale_normalisation_and_several_episodes():
+    config = GAIfOConfig().environment("CartPole-v1").imitation(reward_norm="scale")
+    learner = _learner(config)
+    learner.module[REWARD_MODULE_ID].unwrapped().reward_model.reward = _fixed_reward
+    episodes = [_episode(4, terminated=True), _episode(3, terminated=False, start=1.0)]
+    raw = np.concatenate([np.append(np.asarray(e.get_observations()[1:])[:, 0] * 10, 0.0) for e in episodes])
+    batch = learner._learner_connector(rl_module=learner.module, batch={}, episodes=episodes,
+                                       metrics=learner.metrics)[DEFAULT_MODULE_ID]
+    rewards = batch[Columns.REWARDS].numpy()
+    assert rewards.shape == raw.shape == (9,)
+    assert rewards[4] == rewards[8] == 0.0
+    # one positive factor (1 / std of the discounted return) for every row: the sign survives
+    ratio = rewards[raw != 0] / raw[raw != 0]
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-5)
+    assert ratio[0] > 0 and learner.learned_reward.return_var > 0
+
+
+def test_reward_settings_are_validated_by_the_native_config():
+    with pytest.raises(ValueError, match="disc_reward"):
+        GAIfOConfig().imitation(disc_reward="nope")
+    with pytest.raises(ValueError, match="unknown reward settings.*'lr'"):
+        GAIfOConfig().imitation(lr=1e-3)
+    with pytest.raises(ValueError, match="gaifo_input"):
+        GAILConfig().imitation(gaifo_input="delta")
+
+
+def test_box_actions_are_refused_with_a_clear_error():
+    config = GAIfOConfig().environment("Pendulum-v1").imitation(demos="lfo_ray/demos/CartPole-v1.parquet")
+    config.validate()
+    with pytest.raises(ValueError, match="Discrete action space"):
+        config.build_learner(env=gym.make("Pendulum-v1"))
+
+
+@pytest.mark.parametrize("config_cls", [GAILConfig, GAIfOConfig, IMRLConfig, PMIILConfig])
+def test_reward_model_trains_after_the_ppo_update(config_cls):
+    config = config_cls().environment("CartPole-v1").imitation(reward_steps=3)
+    if config.reward_model in ("imrl", "pmi_il"):
+        config.imitation(pretrain_steps=5)
+    learner = _learner(config)
+    module = learner.module[REWARD_MODULE_ID].unwrapped()
+    before = [p.detach().clone() for p in module.net.parameters()]
+    learner.update(episodes=[_episode(20, terminated=True), _episode(30, terminated=False)])
+    assert any(not torch.equal(a, b) for a, b in zip(module.net.parameters(), before))
+    assert learner.learned_reward.last_agent is None      # consumed by the reward steps
