@@ -48,15 +48,18 @@ def test_tuner_by_registered_name(ray_session, tmp_path):
 @pytest.mark.slow
 @pytest.mark.learning
 def test_gaifo_learns_cartpole(ray_session):
-    """GAIfO with RLlib PPO from the shipped observation-only demonstrations, defaults throughout."""
+    """GAIfO with RLlib PPO from the shipped observation-only demonstrations, defaults throughout:
+    the true return (never learned from) of the training episodes, averaged over 3 iterations."""
     algo = _small(GAIfOConfig()).build_algo()
-    best = -math.inf
+    returns, best = [], -math.inf
     try:
-        for _ in range(120):                           # at most ~61k env steps
-            result = algo.train()
-            best = max(best, result["env_runners"].get("episode_return_mean", -math.inf))
+        for _ in range(200):                           # at most ~100k env steps
+            value = algo.train()["env_runners"].get("episode_return_mean", math.nan)
+            if math.isfinite(value):                   # nan: no episode ended in the iteration
+                returns.append(value)
+                best = max(best, sum(returns[-3:]) / len(returns[-3:]))
             if best >= 400:
                 break
     finally:
         algo.stop()
-    assert best >= 400, best
+    assert best >= 400, (best, returns)
