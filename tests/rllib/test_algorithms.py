@@ -20,16 +20,28 @@ def _small(config):
             .env_runners(num_cpus_per_env_runner=0.5).resources(num_cpus_for_main_process=0.5))
 
 
-def test_config_build_train(ray_session):
+def test_config_build_train_and_restore(ray_session, tmp_path):
+    import torch
+    from ray.rllib.algorithms.algorithm import Algorithm
+
     algo = _small(GAIfOConfig()).build()
     try:
         first, second = algo.train(), algo.train()
+        weights = {k: v.clone() for k, v in algo.learner_group._learner.module[REWARD_MODULE_ID].state_dict().items()}
+        algo.save(str(tmp_path))
     finally:
         algo.stop()
     assert second["env_runners"]["num_env_steps_sampled_lifetime"] >= 2 * 512
     reward = second["learners"][REWARD_MODULE_ID]
     assert math.isfinite(reward["reward_loss"]) and 0 < reward["agent_prob"] < 1
     assert reward["imitation_reward"] > 0          # -log(1 - D) of the learned reward, not CartPole's 1
+    restored = Algorithm.from_checkpoint(str(tmp_path))
+    try:
+        state = restored.learner_group._learner.module[REWARD_MODULE_ID].state_dict()
+        assert type(restored).__name__ == "GAIfO" and set(state) == set(weights)
+        assert all(torch.equal(state[k], weights[k]) for k in weights)
+    finally:
+        restored.stop()
 
 
 def test_tuner_by_registered_name(ray_session, tmp_path):
