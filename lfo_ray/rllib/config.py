@@ -102,12 +102,16 @@ class ImitationPPOConfig(PPOConfig):
                              "(each learner would train its own reward model)")
         imitation_config(self.reward_model, self.resolved_settings())
         # The policy (the default spec, updated by the user's .rl_module()) and the reward model,
-        # built on learners only.
-        # Set here, once the env (and so the demonstrations) is known; validate() runs before build.
-        if self._rl_module_spec is None or REWARD_MODULE_ID not in getattr(self._rl_module_spec, "rl_module_specs", {}):
-            policy = self.get_default_rl_module_spec()
-            if self._rl_module_spec is not None:
-                policy.update(self._rl_module_spec, override=True)
+        # built on learners only; rebuilt at every validate() (which runs before build) so that it
+        # follows the env, the demonstrations and the reward settings as they are then.
+        if not self._is_frozen:
+            spec = self._rl_module_spec
+            if isinstance(spec, MultiRLModuleSpec) and DEFAULT_MODULE_ID in spec.rl_module_specs:
+                policy = spec.rl_module_specs[DEFAULT_MODULE_ID]
+            else:
+                policy = self.get_default_rl_module_spec()
+                if spec is not None:
+                    policy.update(spec, override=True)
             self._rl_module_spec = MultiRLModuleSpec(rl_module_specs={
                 DEFAULT_MODULE_ID: policy, REWARD_MODULE_ID: self.reward_module_spec()})
         super().validate()

@@ -1,4 +1,5 @@
-"""The learner-connector piece: the learned reward, not the environment's, reaches advantage estimation."""
+"""The learner-connector piece and the learner: the learned reward, not the environment's, reaches
+advantage estimation, and the reward model trains after each PPO update."""
 
 from __future__ import annotations
 
@@ -71,15 +72,6 @@ def test_scale_normalisation_and_several_episodes():
     ratio = rewards[raw != 0] / raw[raw != 0]
     np.testing.assert_allclose(ratio, ratio[0], rtol=1e-5)
     assert ratio[0] > 0 and learner.learned_reward.return_var > 0
-
-
-def test_reward_settings_are_validated_by_the_native_config():
-    with pytest.raises(ValueError, match="disc_reward"):
-        GAIfOConfig().imitation(disc_reward="nope")
-    with pytest.raises(ValueError, match="unknown reward settings.*'lr'"):
-        GAIfOConfig().imitation(lr=1e-3)
-    with pytest.raises(ValueError, match="gaifo_input"):
-        GAILConfig().imitation(gaifo_input="delta")
 
 
 def test_box_actions_are_refused_with_a_clear_error():
