@@ -78,7 +78,7 @@ class ImitationPPOConfig(PPOConfig):
             if not isinstance(self.env, str):
                 raise ValueError(f"{self.reward_model}: set .imitation(demos=...) (no shipped demonstrations "
                                  f"are named after env {self.env!r})")
-            return str(resolve_demos(self.env).resolve())
+            return str(resolve_demos(self.env.split("/")[-1]).resolve())      # lfo_ray/GridWorld-v0 -> GridWorld-v0
         return str(resolve_demos(self.demos).resolve())
 
     def get_default_rl_module_spec(self) -> RLModuleSpec:

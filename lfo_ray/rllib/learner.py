@@ -13,7 +13,7 @@ from ray.rllib.connectors.learner.add_next_observations_from_episodes_to_train_b
 from ray.rllib.connectors.learner.general_advantage_estimation import GeneralAdvantageEstimation
 
 from lfo_ray.rllib.connector import LearnedReward
-from lfo_ray.rllib.module import REWARD_MODULE_ID
+from lfo_ray.rllib.module import REWARD_MODULE_ID, check_spaces
 
 
 class ImitationPPOLearner(PPOTorchLearner):
@@ -25,6 +25,10 @@ class ImitationPPOLearner(PPOTorchLearner):
     """
 
     def build(self) -> None:
+        reward = getattr(self._module_spec, "rl_module_specs", {}).get(REWARD_MODULE_ID)
+        if reward is not None and reward.observation_space is not None:
+            # Before RLlib builds a policy module it may not be able to read the spaces with.
+            check_spaces(reward.model_config["reward_model"], reward.observation_space, reward.action_space)
         super().build()
         if REWARD_MODULE_ID not in self.module:
             raise ValueError(f"the MultiRLModule needs the reward model under {REWARD_MODULE_ID!r}")

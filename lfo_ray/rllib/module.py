@@ -32,14 +32,23 @@ def imitation_config(reward_model: str, settings: dict[str, Any]) -> ImitationCo
     return CONFIGS[reward_model](**settings)
 
 
+def check_spaces(reward_model: str, observation_space: gym.Space, action_space: gym.Space) -> None:
+    """Raises ValueError unless the RLlib algorithms run on these spaces: the native family's
+    requirements, and vector observations (RLlib's PPO module reads Discrete observations only
+    through a one-hot connector, which would hand the reward model one-hot rows, not the ids it embeds)."""
+    problem = supports(observation_space, action_space)
+    if problem is None and not isinstance(observation_space, gym.spaces.Box):
+        problem = f"needs vector (1-D Box) observations (got {observation_space}; use the native runtime)"
+    if problem is not None:
+        raise ValueError(f"{reward_model}: the RLlib imitation algorithms {problem}")
+
+
 class RewardModule(TorchRLModule):
     """model_config: {"reward_model": "gaifo", "settings": {field: value}, "demos": path, "seed": int}."""
 
     def setup(self) -> None:
         cfg = self.model_config
-        problem = supports(self.observation_space, self.action_space)
-        if problem is not None:
-            raise ValueError(f"{cfg['reward_model']}: the RLlib imitation algorithms {problem}")
+        check_spaces(cfg["reward_model"], self.observation_space, self.action_space)
         self.config: ImitationConfig = imitation_config(cfg["reward_model"], cfg["settings"])
         self.obs_dtype = obs_dtype(self.observation_space)
         seed = int(cfg.get("seed") or 0)
@@ -52,13 +61,15 @@ class RewardModule(TorchRLModule):
         # Registered as a submodule: its weights (and fitted standardisers) are the module's state.
         self.net = self.reward_model.module
         self.pretrain_metrics: dict[str, float] = {}
-        if self.reward_model.pretrains and cfg.get("pretrain", True):
+        if self.reward_model.pretrains:
             steps = self.config.pretrain_steps
             self.pretrain_metrics = read_metrics(
                 [self.reward_model.pretrain_step(self.expert_batch()) for _ in range(steps)], "reward pretraining")
 
     def _tensor(self, array: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
-        device = next(iter(self.net.parameters())).device if hasattr(self, "net") else torch.device("cpu")
+        # On the networks' device once they exist (the learner may move the module); the expert pool
+        # that builds them is on the CPU.
+        device = next(self.net.parameters()).device if "net" in self._modules else torch.device("cpu")
         return torch.as_tensor(np.asarray(array), dtype=dtype or self.obs_dtype, device=device)
 
     def transitions(self, obs: Any, next_obs: Any, actions: Any) -> TransitionTensors:

@@ -92,3 +92,10 @@ def test_reward_model_trains_after_the_ppo_update(config_cls):
     learner.update(episodes=[_episode(20, terminated=True), _episode(30, terminated=False)])
     assert any(not torch.equal(a, b) for a, b in zip(module.net.parameters(), before))
     assert learner.learned_reward.last_agent is None      # consumed by the reward steps
+
+
+def test_discrete_observations_are_refused_with_a_clear_error():
+    config = GAIfOConfig().environment("lfo_ray/GridWorld-v0")
+    config.validate()
+    with pytest.raises(ValueError, match="1-D Box"):
+        config.build_learner(env=gym.make("lfo_ray/GridWorld-v0"))
