@@ -89,7 +89,7 @@ class ImitationPPOConfig(PPOConfig):
     def reward_module_spec(self) -> RLModuleSpec:
         return RLModuleSpec(module_class=RewardModule, learner_only=True, model_config={
             "reward_model": self.reward_model, "settings": self.resolved_settings(),
-            "demos": self.resolved_demos(), "seed": self.seed})
+            "demos": self.resolved_demos(), "seed": self.seed, "normalized_actions": self.normalize_actions})
 
     def get_default_learner_class(self) -> type:
         from lfo_ray.rllib.learner import ImitationPPOLearner

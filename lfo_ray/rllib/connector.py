@@ -56,6 +56,6 @@ class LearnedReward(ConnectorV2):
             torch.zeros(1, device=obs.device), self.return_var)
         data[Columns.REWARDS] = scaled[:, 0].to(torch.float32)
         self.last_reward_mean = float(reward[valid].mean()) if bool(valid.any()) else 0.0
-        self.last_agent = module.transitions(obs[valid], next_obs[valid],
-                                             actions[valid] if module.config.uses_actions else None)
+        self.last_agent = module.agent_transitions(obs[valid], next_obs[valid],
+                                                   actions[valid] if module.config.uses_actions else None)
         return batch

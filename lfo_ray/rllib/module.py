@@ -21,6 +21,7 @@ from lfo_ray.algorithms.learned_reward.config import CONFIGS, ImitationConfig
 from lfo_ray.algorithms.learned_reward.learners import EXPERT_POOL_ROWS, read_metrics
 from lfo_ray.algorithms.learned_reward.rewards import RewardModel, TransitionTensors, make_reward_model
 from lfo_ray.demos import DemoSampler
+from lfo_ray.distributions import ActionBounds
 from lfo_ray.nets import obs_dtype
 
 REWARD_MODULE_ID = "lfo_reward_model"
@@ -44,19 +45,21 @@ def check_spaces(reward_model: str, observation_space: gym.Space, action_space: 
 
 
 class RewardModule(TorchRLModule):
-    """model_config: {"reward_model": "gaifo", "settings": {field: value}, "demos": path, "seed": int}."""
+    """model_config: {"reward_model": "gaifo", "settings": {field: value}, "demos": path, "seed": int,
+    "normalized_actions": bool (the algorithm config's normalize_actions)}."""
 
     def setup(self) -> None:
         cfg = self.model_config
         check_spaces(cfg["reward_model"], self.observation_space, self.action_space)
         self.config: ImitationConfig = imitation_config(cfg["reward_model"], cfg["settings"])
         self.obs_dtype = obs_dtype(self.observation_space)
+        self.bounds = None if isinstance(self.action_space, gym.spaces.Discrete) else ActionBounds.of(self.action_space)
         seed = int(cfg.get("seed") or 0)
         self.sampler = DemoSampler(cfg["demos"], seed=seed, with_actions=self.config.uses_actions)
         pool = self.sampler.buffer
         rows = slice(0, min(len(pool), EXPERT_POOL_ROWS))
         self.reward_model: RewardModel = make_reward_model(
-            self.config, self.observation_space, int(self.action_space.n),
+            self.config, self.observation_space, self.action_space,
             TransitionTensors(self._tensor(pool.obs[rows]), self._tensor(pool.next_obs[rows])), seed)
         # Registered as a submodule: its weights (and fitted standardisers) are the module's state.
         self.net = self.reward_model.module
@@ -72,21 +75,36 @@ class RewardModule(TorchRLModule):
         device = next(self.net.parameters()).device if "net" in self._modules else torch.device("cpu")
         return torch.as_tensor(np.asarray(array), dtype=dtype or self.obs_dtype, device=device)
 
-    def transitions(self, obs: Any, next_obs: Any, actions: Any) -> TransitionTensors:
+    def _transitions(self, obs: Any, next_obs: Any, actions: Any, env_units: bool) -> TransitionTensors:
         def cast(x: Any, dtype: torch.dtype) -> torch.Tensor:
             return x.to(dtype) if isinstance(x, torch.Tensor) else self._tensor(x, dtype)
 
-        return TransitionTensors(cast(obs, self.obs_dtype), cast(next_obs, self.obs_dtype),
-                                 None if actions is None else cast(actions, torch.long))
+        if actions is not None:
+            if self.bounds is None:
+                actions = cast(actions, torch.long)
+            else:
+                # The reward models read Box actions in the native runtime's normalised units, [-1, 1]
+                # per dimension, which are also RLlib's normalize_actions units; clipped as the env
+                # executes them.
+                actions = cast(actions, torch.float32)
+                if env_units:
+                    actions = ((actions - self._tensor(self.bounds.center, torch.float32))
+                               / self._tensor(self.bounds.half_range, torch.float32))
+                actions = actions.clamp(-1.0, 1.0)
+        return TransitionTensors(cast(obs, self.obs_dtype), cast(next_obs, self.obs_dtype), actions)
+
+    def agent_transitions(self, obs: Any, next_obs: Any, actions: Any) -> TransitionTensors:
+        """Transitions of an RLlib train batch (actions as the policy module emitted them)."""
+        return self._transitions(obs, next_obs, actions, env_units=not self.model_config.get("normalized_actions", True))
 
     def expert_batch(self) -> TransitionTensors:
         batch = self.sampler.sample(self.config.reward_batch_size)
-        return self.transitions(batch.obs, batch.next_obs, batch.actions)
+        return self._transitions(batch.obs, batch.next_obs, batch.actions, env_units=True)
 
     @torch.no_grad()
     def reward(self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
-        """(B,) learned reward of agent transitions plus reward_offset (before normalisation)."""
-        batch = self.transitions(obs, next_obs, actions)
+        """(B,) learned reward of a train batch's transitions plus reward_offset (before normalisation)."""
+        batch = self.agent_transitions(obs, next_obs, actions)
         return self.reward_model.reward(batch.obs, batch.actions, batch.next_obs) + self.config.reward_offset
 
     def train_steps(self, agent: TransitionTensors, steps: int) -> dict[str, float]:

@@ -13,6 +13,8 @@ pytest.importorskip("ray.rllib")
 from ray.rllib.core import DEFAULT_MODULE_ID, Columns  # noqa: E402
 from ray.rllib.env.single_agent_episode import SingleAgentEpisode  # noqa: E402
 
+from lfo_ray.data import ObsDataset  # noqa: E402
+from lfo_ray.data.parquet import write_dataset  # noqa: E402
 from lfo_ray.rllib import GAIfOConfig, GAILConfig, IMRLConfig, PMIILConfig  # noqa: E402
 from lfo_ray.rllib.module import REWARD_MODULE_ID  # noqa: E402
 
@@ -74,11 +76,62 @@ def test_scale_normalisation_and_several_episodes():
     assert ratio[0] > 0 and learner.learned_reward.return_var > 0
 
 
-def test_box_actions_are_refused_with_a_clear_error():
-    config = GAIfOConfig().environment("Pendulum-v1").imitation(demos="lfo_ray/demos/CartPole-v1.parquet")
+@pytest.fixture(scope="module")
+def pendulum_demos(tmp_path_factory):
+    """Two 50-step episodes of uniformly random Pendulum actions (env units, [-2, 2])."""
+    env = gym.make("Pendulum-v1")
+    obs, next_obs, actions = [], [], []
+    for episode in range(2):
+        o, _ = env.reset(seed=episode)
+        for _ in range(50):
+            a = env.action_space.sample()
+            n, *_ = env.step(a)
+            obs.append(o), next_obs.append(n), actions.append(a)
+            o = n
+    dataset = ObsDataset.from_arrays(np.array(obs), np.array(next_obs), episode_ids=np.repeat(np.arange(2), 50),
+                                     actions=np.array(actions), env_id="Pendulum-v1",
+                                     observation_space=env.observation_space, action_space=env.action_space)
+    return write_dataset(dataset, tmp_path_factory.mktemp("demos") / "pendulum.parquet"), np.array(actions)
+
+
+def _box_episode(actions: list[float]) -> SingleAgentEpisode:
+    """A terminated Pendulum episode (zero observations) with these policy-module actions."""
+    steps = len(actions)
+    return SingleAgentEpisode(
+        observations=list(np.zeros((steps + 1, 3), np.float32)), actions=[np.array([a], np.float32) for a in actions],
+        rewards=[TRUE_REWARD] * steps, terminated=True, len_lookback_buffer=0,
+        extra_model_outputs={Columns.ACTION_LOGP: [np.float32(-1.0)] * steps,
+                             Columns.ACTION_DIST_INPUTS: [np.zeros(2, np.float32)] * steps})
+
+
+def test_box_actions_reach_the_reward_model_in_normalised_units(pendulum_demos):
+    path, demo_actions = pendulum_demos
+    config = GAILConfig().environment("Pendulum-v1").imitation(demos=str(path), reward_norm="none", reward_steps=2)
     config.validate()
-    with pytest.raises(ValueError, match="Discrete action space"):
-        config.build_learner(env=gym.make("Pendulum-v1"))
+    learner = config.build_learner(env=gym.make("Pendulum-v1"))
+    module = learner.module[REWARD_MODULE_ID].unwrapped()
+    # the expert's env-unit actions, halved into [-1, 1] (Pendulum's bounds are +-2)
+    expert = module.expert_batch().actions.numpy()[:, 0]
+    assert np.isin(np.round(expert * 2, 4), np.round(demo_actions[:, 0], 4)).all()
+    # the policy's actions (RLlib's normalised units), clipped as the env executes them
+    module.reward_model.reward = lambda obs, actions, next_obs: actions[:, 0]
+    policy_actions = [-3.0, -0.5, 0.5, 3.0]
+    batch = learner._learner_connector(rl_module=learner.module, batch={}, episodes=[_box_episode(policy_actions)],
+                                       metrics=learner.metrics)[DEFAULT_MODULE_ID]
+    np.testing.assert_allclose(batch[Columns.REWARDS].numpy(), [-1.0, -0.5, 0.5, 1.0, 0.0])
+    # and GAIL's discriminator trains on (s, a) with Box actions after a PPO update
+    before = [p.detach().clone() for p in module.net.parameters()]
+    learner.update(episodes=[_box_episode(policy_actions)])
+    assert any(not torch.equal(a, b) for a, b in zip(module.net.parameters(), before))
+
+
+def test_unbounded_box_actions_are_refused_with_a_clear_error(pendulum_demos):
+    config = GAIfOConfig().environment("Pendulum-v1").imitation(demos=str(pendulum_demos[0]))
+    config.validate()
+    env = gym.make("Pendulum-v1")
+    env.action_space = gym.spaces.Box(-np.inf, np.inf, (1,), np.float32)
+    with pytest.raises(ValueError, match="finite bounds"):
+        config.build_learner(env=env)
 
 
 @pytest.mark.parametrize("config_cls", [GAILConfig, GAIfOConfig, IMRLConfig, PMIILConfig])
