@@ -83,11 +83,13 @@ class Placement:
             ensure_ray(self.address)
 
     def place(self, cls: type, *args: Any, num_cpus: float = 0.5, num_gpus: float = 0,
-              restartable: bool = False, **kwargs: Any) -> Handle:
+              restartable: bool = False, spread: bool = False, **kwargs: Any) -> Handle:
         """Constructs `cls(*args, **kwargs)` here or as a Ray actor.
 
-        restartable: Ray restarts the actor if it dies and retries its pending calls, so a
-        stateless-between-calls component (a rollout worker) survives a crash.
+        restartable: Ray restarts the actor if it dies (its process, or its node) and retries its
+        pending calls, so a stateless-between-calls component (a rollout worker) survives a crash.
+        spread: Ray's SPREAD strategy, spreading a group of such actors over the cluster's nodes
+        (by default Ray packs actors onto the driver's node first).
         """
         if not self.on_ray:
             return LocalHandle(cls(*args, **kwargs))
@@ -97,6 +99,8 @@ class Placement:
         options: dict[str, Any] = {"num_cpus": num_cpus, "num_gpus": num_gpus}
         if restartable:
             options.update(max_restarts=-1, max_task_retries=-1)
+        if spread:
+            options["scheduling_strategy"] = "SPREAD"
         return RayHandle(ray.remote(cls).options(**options).remote(*args, **kwargs))
 
     def put(self, value: Any) -> Any:
@@ -128,6 +132,17 @@ def gpus_available() -> float:
     if not ray.is_initialized():
         return 0.0
     return float(ray.cluster_resources().get("GPU", 0.0))
+
+
+def learner_gpus(placement: Placement, device: str | None, share: float = 1.0) -> float:
+    """GPUs a learner asks Ray for: `share` when its device may be CUDA ("auto"/None or "cuda...")
+    and the cluster has a GPU, else 0. A learner on "auto" then finds CUDA visible inside its actor
+    (Ray sets CUDA_VISIBLE_DEVICES to its share) and runs there; without a GPU share it sees none
+    and stays on the CPU, so asking and using always agree."""
+    if not placement.on_ray or (device not in (None, "", "auto") and not str(device).startswith("cuda")):
+        return 0.0
+    placement.start()
+    return share if gpus_available() >= share else 0.0
 
 
 def kill_all(handles: Sequence[Handle]) -> None:

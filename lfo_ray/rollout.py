@@ -172,6 +172,9 @@ class RolloutWorker:
         self.version = -1
         self.actions: list[np.ndarray] | None = []
         """Every action batch stepped since the seeded reset (None once `evaluate` reset the env)."""
+        self.surplus: SampleBatch | None = None
+        """Transitions sampled past the last `sample_chunk` quota (a vector step yields up to
+        num_envs at once); they open the next chunk, so chunks are exact."""
 
     def step(self) -> tuple[StepBatch, np.ndarray, np.ndarray]:
         """One vector step with the policy's actions, logged for `state_dict`."""
@@ -186,6 +189,7 @@ class RolloutWorker:
         space = self.driver.env.single_action_space
         return {"seed": self.seed,
                 "actions": np.stack(self.actions) if self.actions else None,
+                "surplus": None if self.surplus is None else self.surplus.to_dict(),
                 "action_space_rng": space.np_random.bit_generator.state,
                 "policy_rngs": generator_states(self.policy)}
 
@@ -197,6 +201,10 @@ class RolloutWorker:
         for actions in logged:
             self.driver.step(actions)
         self.actions = logged
+        if state.get("surplus") is not None:
+            from lfo_ray.batch import SampleBatch
+
+            self.surplus = SampleBatch(**state["surplus"])
         self.driver.env.single_action_space.np_random.bit_generator.state = state["action_space_rng"]
         set_generator_states(self.policy, state["policy_rngs"])
 
@@ -239,6 +247,35 @@ class RolloutWorker:
         batch, stats = self.sample(num_steps, weights)
         resolve(replay.call("add", batch))
         return stats
+
+    def sample_chunk(self, replay, num_steps: int, weights: tuple[int, list] | None = None,
+                     key: Any = None) -> RolloutStats:
+        """Exactly `num_steps` transitions into the replay (see `surplus`), added under `key`.
+
+        The add is waited for before returning: a chunk the driver has counted is in the replay,
+        even if this worker's node is lost right after (the call is then retried elsewhere, and
+        the key makes a retried add of a delivered chunk a no-op).
+        """
+        from lfo_ray.batch import SampleBatch
+        from lfo_ray.placement import resolve
+
+        have = 0 if self.surplus is None else len(self.surplus)
+        returns: tuple[float, ...] = ()
+        parts = [] if self.surplus is None else [self.surplus]
+        if have < num_steps:
+            batch, stats = self.sample(num_steps - have, weights)
+            parts.append(batch)
+            returns = stats.episode_returns
+        batch = SampleBatch.concat(parts)
+        self.surplus = batch.take(slice(num_steps, None)) if len(batch) > num_steps else None
+        resolve(replay.call("add", batch.take(slice(0, num_steps)) if self.surplus is not None else batch, key))
+        return RolloutStats(num_steps, returns)
+
+    def node_id(self) -> str | None:
+        """The Ray node this worker runs on (None in-process)."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
 
     def evaluate(self, episodes: int, weights: tuple[int, list] | None = None, seed: int = 0) -> list[float]:
         """Returns of `episodes` fresh episodes on this worker's env kind (separate from sampling)."""

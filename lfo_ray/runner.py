@@ -35,7 +35,7 @@ class RolloutGroup:
         self.placement = placement
         self.workers: list[Handle] = [
             placement.place(self.worker_cls, env_id, env_kwargs, envs_per_worker, seed * 1000 + k,
-                            policy_factory, num_cpus=num_cpus, restartable=True)
+                            policy_factory, num_cpus=num_cpus, restartable=True, spread=True)
             for k in range(num_workers)
         ]
         self.version = 0
