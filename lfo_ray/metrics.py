@@ -9,6 +9,8 @@ SPS = "charts/SPS"
 ENV_STEPS = "charts/env_steps"
 EVAL_RETURN = "eval/return_mean"
 UPDATES_PER_S = "charts/updates_per_s"
+POLICY_LAG = "charts/policy_lag"
+"""Asynchronous sampling: the largest weights-version lag of the chunks delivered (lfo_ray.sampling)."""
 
 
 def loss_tag(name: str) -> str:

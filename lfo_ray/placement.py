@@ -88,8 +88,10 @@ class Placement:
 
         restartable: Ray restarts the actor if it dies (its process, or its node) and retries its
         pending calls, so a stateless-between-calls component (a rollout worker) survives a crash.
-        spread: Ray's SPREAD strategy, spreading a group of such actors over the cluster's nodes
-        (by default Ray packs actors onto the driver's node first).
+        spread: Ray's SPREAD strategy, spreading a group of such actors over the cluster's nodes.
+        Other components that cannot be restarted (learners, replays: they hold the run's state)
+        prefer the caller's node (soft affinity: elsewhere when it lacks the resources, e.g. a
+        GPU), so losing any other node loses no state.
         """
         if not self.on_ray:
             return LocalHandle(cls(*args, **kwargs))
@@ -101,6 +103,11 @@ class Placement:
             options.update(max_restarts=-1, max_task_retries=-1)
         if spread:
             options["scheduling_strategy"] = "SPREAD"
+        elif not restartable:
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(
+                ray.get_runtime_context().get_node_id(), soft=True)
         return RayHandle(ray.remote(cls).options(**options).remote(*args, **kwargs))
 
     def put(self, value: Any) -> Any:

@@ -8,6 +8,7 @@ import numpy as np
 
 from lfo_ray.batch import SampleBatch
 from lfo_ray.placement import Handle, Placement, kill_all, resolve
+from lfo_ray.replay import shard_for
 from lfo_ray.rollout import RolloutStats, RolloutWorker
 
 
@@ -49,8 +50,9 @@ class RolloutGroup:
 
     def sample_into(self, replay: Handle, num_steps: int) -> RolloutStats:
         """All workers in parallel push >= num_steps transitions (in total) to the replay."""
-        futures = [w.call("sample_into", replay, n, self.weights)
-                   for w, n in zip(self.workers, even_shares(num_steps, len(self.workers))) if n > 0]
+        futures = [w.call("sample_into", shard_for(replay, k), n, self.weights)
+                   for k, (w, n) in enumerate(zip(self.workers, even_shares(num_steps, len(self.workers))))
+                   if n > 0]
         return self._merge(resolve(futures))
 
     def sample(self, num_steps: int) -> tuple[SampleBatch, RolloutStats]:

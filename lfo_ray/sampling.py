@@ -77,6 +77,7 @@ class AsyncSampler:
         self._holding = False
         """publish with max_lag 0 holds new leases until the current version's chunks are in."""
         self._stopping = False
+        self._closed = False
         self._error: BaseException | None = None
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -165,6 +166,14 @@ class AsyncSampler:
             self._thread.join()
         return self.poll()
 
+    def close(self) -> None:
+        """Abandons the in-flight chunks and ends the leasing thread (after an error elsewhere)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+
     @property
     def done(self) -> bool:
         """The whole budget is in the replay."""
@@ -217,6 +226,8 @@ class AsyncSampler:
         try:
             while True:
                 with self._cond:
+                    if self._closed:
+                        return
                     if not (self._paused or self._holding):
                         busy = [w for _, (w, _, _) in self._pending.items()]
                         for worker in range(len(self.group.workers)):

@@ -9,8 +9,10 @@
         publish pi to the rollout workers, evaluate it greedily, checkpoint
 
 Placement: one learner (inverse model, policy, the expert pairs; a GPU when the cluster has
-one), one replay holding every agent transition (capacity = budget), and rollout workers with
-one env each, so the budget is met exactly.
+one), one replay holding every agent transition (capacity = budget; `replay_shards` actors), and
+rollout workers with one env each, so the budget is met exactly. With sampling="async" the
+workers run one phase ahead: they sample phase k+1 with the current policy while the learner fits
+on phase k (lfo_ray.sampling.AsyncSampler; lag <= max_policy_lag, recorded as charts/policy_lag).
 """
 
 from __future__ import annotations
@@ -32,11 +34,12 @@ from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, space_requirement
 from lfo_ray.learner import TorchLearner
 from lfo_ray.metrics import Progress
-from lfo_ray.placement import Handle, gpus_available, kill_all, resolve
+from lfo_ray.placement import Handle, kill_all, learner_gpus, resolve
 from lfo_ray.nets import obs_dtype
 from lfo_ray.policy import policy_from_state, read_policy
-from lfo_ray.replay import ReplayBuffer
+from lfo_ray.replay import make_replay
 from lfo_ray.runner import Evaluator, RolloutGroup
+from lfo_ray.sampling import AsyncSampler
 
 LABEL_CHUNK = 4096
 
@@ -146,8 +149,9 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
     placement = ctx.placement
     placement.start()
     learner = placement.place(BCOLearner, config, observation_space, int(action_space.n), expert.obs,
-                              expert.next_obs, ctx.seed, num_gpus=1 if gpus_available() >= 1 else 0)
-    replay = placement.place(ReplayBuffer, config.budget, ctx.seed, num_cpus=0.25)
+                              expert.next_obs, ctx.seed, num_gpus=learner_gpus(placement, config.device))
+    replay = make_replay(placement, config.budget, ctx.seed, config.replay_shards,
+                         num_cpus=0.25 / config.replay_shards)
     acting = functools.partial(BCOPolicy, hidden=config.policy_hidden, conv_channels=config.conv_channels)
     group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, 1, ctx.seed, acting)
     evaluator = (Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 16),
@@ -167,45 +171,76 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
     progress = Progress(config.budget, "bco", disable=not ctx.progress)
     progress.update(env_steps)
     metrics: dict[str, Any] = {}
+    ends = np.cumsum(schedule).tolist()
+    sampler = None
+    if config.sampling == "async":
+        # Chunks small enough that every phase spans a few per worker.
+        chunk = max(1, min(schedule) // (2 * config.num_workers))
+        sampler = AsyncSampler(group, replay, config.budget, config.max_policy_lag, chunk, env_steps=env_steps)
+        sampler.allow(ends[first_phase] if first_phase < len(ends) else config.budget)
+        sampler.start()
+    max_lag = 0
     try:
         for phase in range(first_phase, len(schedule)):
             start = time.perf_counter()
             # 1. Interact: uniform random actions before the first clone, the sampled clone after.
-            stats = group.sample_into(replay, schedule[phase])
-            env_steps += stats.env_steps
+            if sampler is None:
+                stats = group.sample_into(replay, schedule[phase])
+                new_steps, returns = stats.env_steps, stats.episode_returns
+            else:
+                # This phase's steps are in (some sampled while the previous phase was fitted); the
+                # workers go on with the next phase's while this one is fitted.
+                async_stats = sampler.wait_for(ends[phase])
+                sampler.allow(ends[phase + 1] if phase + 1 < len(ends) else config.budget)
+                new_steps, returns = async_stats.env_steps - env_steps, async_stats.episode_returns
+                max_lag = async_stats.max_lag
+            env_steps += new_steps
             if env_steps > config.budget:
                 raise RuntimeError(f"rollouts used {env_steps} interactions, over the budget of {config.budget}")
-            sps = stats.env_steps / max(time.perf_counter() - start, 1e-9)
+            sps = new_steps / max(time.perf_counter() - start, 1e-9)
             # 2. Inverse dynamics on every agent transition so far; 3. label the expert pairs.
             inverse_metrics = resolve(learner.call("fit_inverse", replay, config.inverse_updates, config.batch_size))
             label_counts = resolve(learner.call("label_demos"))
             # 4. Behavioural cloning on the labels, and the new policy for the next interactions.
             policy_metrics = resolve(learner.call("fit_policy", config.policy_updates, config.batch_size))
             weights = resolve(learner.call("policy_weights"))
-            group.publish(weights)
+            if sampler is None:
+                group.publish(weights)
+            else:
+                sampler.publish(weights)
 
             metrics = {**inverse_metrics, **policy_metrics,
                        "label_fractions": [c / max(sum(label_counts), 1) for c in label_counts]}
             for name, value in {**inverse_metrics, **policy_metrics}.items():
                 ctx.writer.add_scalar(tags.loss_tag(name), value, env_steps)
-            for episode_return in stats.episode_returns:
+            for episode_return in returns:
                 ctx.writer.add_scalar(tags.EPISODIC_RETURN, episode_return, env_steps)
             ctx.writer.add_scalar(tags.ENV_STEPS, env_steps, env_steps)
             ctx.writer.add_scalar(tags.SPS, sps, env_steps)
+            if sampler is not None:
+                ctx.writer.add_scalar(tags.POLICY_LAG, max_lag, env_steps)
             if evaluator is not None:
                 eval_return = evaluator.evaluate(group.weights, config.eval_episodes, ctx.seed + 5_000)
                 curve.append((env_steps, eval_return))
                 ctx.report(env_steps, eval_return)
 
             policy_from_state(spec, weights).save(ctx.checkpoint_dir)
+            # Async: the workers and the replay are quiet while saved, the steps they ran ahead included.
+            saved_steps = env_steps if sampler is None else sampler.pause().env_steps
             save_checkpoint(ctx.checkpoint_dir, {
                 "learner": resolve(learner.call("state_dict")),
                 "replay": resolve(replay.call("state_dict")),
-                "phase": phase + 1, "env_steps": env_steps, "curve": curve, "schedule": schedule,
+                "phase": phase + 1, "env_steps": saved_steps, "curve": curve, "schedule": schedule,
                 "workers": group.state_dict(),
             })
-            progress.update(stats.env_steps, **({"eval": curve[-1][1]} if evaluator is not None else {}))
+            if sampler is not None:
+                sampler.resume()
+            progress.update(new_steps, **({"eval": curve[-1][1]} if evaluator is not None else {}))
+        if sampler is not None:
+            env_steps = sampler.stop().env_steps
     finally:
+        if sampler is not None:
+            sampler.close()
         progress.close()
         group.close()
         kill_all([learner, replay])
@@ -213,7 +248,8 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
             evaluator.close()
     policy = read_policy(ctx.checkpoint_dir)
     return TrainOutput(policy=policy, env_steps=env_steps, curve=curve,
-                       metrics={"schedule": list(schedule), **{"final_" + k: v for k, v in metrics.items()}})
+                       metrics={"schedule": list(schedule), **{"final_" + k: v for k, v in metrics.items()},
+                                **({"max_policy_lag": max_lag} if sampler is not None else {})})
 
 
 ALGORITHM = AlgorithmSpec(

@@ -37,7 +37,16 @@ class BCOConfig:
     eval_episodes: int = 10
     """Greedy evaluation episodes after each iteration, for the learning curve (0: no curve)."""
     device: str | None = None
-    """Torch device of the learner; None picks CUDA when it is visible, else CPU."""
+    """Torch device of the learner; None/"auto" picks CUDA where the cluster has a GPU (and asks Ray
+    for one only then), else CPU."""
+    sampling: str = "sync"
+    """"sync": each phase samples, then the learner fits. "async" (lfo_ray.sampling): the workers
+    sample the next phase with the current policy while the learner fits, so a phase's transitions
+    are partly one policy older; sampling and learning overlap."""
+    max_policy_lag: int = 1
+    """sampling=async: no transition reaches the replay more than this many policy versions stale."""
+    replay_shards: int = 1
+    """Replay actors; rollout worker k adds to shard k mod replay_shards, the learner samples all."""
 
     def __post_init__(self) -> None:
         if self.budget < 1 or self.iterations < 0 or self.alpha < 0:
@@ -56,6 +65,11 @@ class BCOConfig:
             raise ValueError(
                 f"need inverse_updates, policy_updates, batch_size, num_workers >= 1; got "
                 f"{self.inverse_updates}, {self.policy_updates}, {self.batch_size}, {self.num_workers}")
+        if self.sampling not in ("sync", "async"):
+            raise ValueError(f"sampling must be 'sync' or 'async', got {self.sampling!r}")
+        if self.max_policy_lag < 0 or self.replay_shards < 1:
+            raise ValueError(f"need max_policy_lag >= 0 and replay_shards >= 1; got {self.max_policy_lag}, "
+                             f"{self.replay_shards}")
         if self.eval_episodes < 0:
             raise ValueError(f"eval_episodes must be >= 0, got {self.eval_episodes}")
         interaction_schedule(self.budget, self.alpha, self.iterations)

@@ -142,6 +142,26 @@ def test_ray_run_places_components_and_spends_the_budget(ray_session, cartpole_d
     assert _replay_added(tmp_path) == 60
 
 
+def test_async_sampling_in_process_spends_the_budget_phase_by_phase(cartpole_demos, tmp_path):
+    overrides = dict(FAST, budget=157, alpha=0.5, iterations=3, num_workers=2, sampling="async")
+    result = train_run("bco", CARTPOLE, cartpole_demos, 0, tmp_path, overrides=overrides,
+                       placement="local", eval_episodes=2, progress=False)
+    assert result["env_steps"] == 157 and result["metrics"]["max_policy_lag"] == 0
+    assert [step for step, _ in result["curve"]] == np.cumsum(interaction_schedule(157, 0.5, 3)).tolist()
+    assert _replay_added(tmp_path) == 157
+
+
+@pytest.mark.ray
+def test_async_sampling_on_ray_with_sharded_replay(ray_session, cartpole_demos, tmp_path):
+    overrides = dict(FAST, budget=161, alpha=0.5, iterations=3, num_workers=2, sampling="async",
+                     max_policy_lag=1, replay_shards=2)
+    result = train_run("bco", CARTPOLE, cartpole_demos, 1, tmp_path, overrides=overrides,
+                       placement="ray", eval_episodes=2, progress=False)
+    assert result["env_steps"] == 161 and result["metrics"]["max_policy_lag"] <= 1
+    shards = safe_torch_load(tmp_path / "checkpoint" / "state.pt")["replay"]
+    assert len(shards) == 2 and sum(shard["added"] for shard in shards) == 161
+
+
 class Crash(Exception):
     pass
 
