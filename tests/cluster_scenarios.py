@@ -6,8 +6,9 @@ A Cluster brings its own Ray (a head and worker nodes, each a raylet on this mac
 cannot live beside the test session's Ray in one process: tests/test_multinode.py runs each
 scenario in a subprocess and asserts on what it prints.
 
-Layout: a head with 1 CPU (the driver's node: learners and replays, which prefer it, fill it) and
-two worker nodes with 1 CPU each, where the rollout actors (0.5 CPU, SPREAD) land.
+Layout: a head with 1 CPU (the driver's node: learners and replays, which prefer it, leave too
+little of it for a rollout actor) and two worker nodes with 1 CPU each, where the rollout actors
+(0.5 CPU, SPREAD) land.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def sampler_survives_node_loss(out: Path) -> dict:
     cluster, workers = start_cluster()
     head = ray.get_runtime_context().get_node_id()
     placement = Placement("ray")
-    replay = placement.place(ReplayBuffer, 100_000, num_cpus=0.25)
+    # 0.6 CPU: what is left of the head is too little for a rollout actor, as in an algorithm's run.
+    replay = placement.place(ReplayBuffer, 100_000, num_cpus=0.6)
     group = RolloutGroup(placement, GRID, {}, 2, envs_per_worker=4, seed=0, policy_factory=VersionPolicy)
     before = node_ids(group)
     replay_node = ray.get(replay.actor.__ray_call__.remote(lambda _: ray.get_runtime_context().get_node_id()))
