@@ -61,9 +61,12 @@ class ReplayBuffer:
         if n > self.capacity:
             batch = batch.take(slice(n - self.capacity, n))
             n = self.capacity
-        index = (self._next + np.arange(n)) % self.capacity
+        # At most two contiguous slices of the ring: plain copies, no index arrays.
+        first = min(n, self.capacity - self._next)
         for name in _FIELDS:
-            self._data[name][index] = getattr(batch, name)
+            values = getattr(batch, name)
+            self._data[name][self._next:self._next + first] = values[:first]
+            self._data[name][:n - first] = values[first:]
         self._next = (self._next + n) % self.capacity
         self.size = min(self.size + n, self.capacity)
         return self.size

@@ -57,7 +57,6 @@ class VectorDriver:
         self.obs, _ = env.reset(seed=seed)
         self._resetting = np.zeros(self.num_envs, dtype=bool)
         self._returns = np.zeros(self.num_envs, dtype=np.float64)
-        self._lengths = np.zeros(self.num_envs, dtype=np.int64)
 
     def step(self, actions: np.ndarray) -> tuple[StepBatch, np.ndarray, np.ndarray]:
         """Steps once. Returns the batch and, for episodes that ended, (env indices, returns)."""
@@ -78,14 +77,13 @@ class VectorDriver:
             truncated=np.asarray(truncated, dtype=bool) & valid,
             valid=valid,
         )
-        self._returns += np.where(valid, batch.rewards, 0.0)
-        self._lengths += valid
-        ended = np.flatnonzero(batch.terminated | batch.truncated)
-        returns = self._returns[ended].copy()
+        self._returns += batch.rewards * valid
+        done = batch.terminated | batch.truncated
+        ended = np.flatnonzero(done)
+        returns = self._returns[ended]   # fancy indexing copies
         self._returns[ended] = 0.0
-        self._lengths[ended] = 0
         if self.mode == AutoresetMode.NEXT_STEP:
-            self._resetting = batch.terminated | batch.truncated
+            self._resetting = done
         self.obs = next_obs
         return batch, ended, returns
 
@@ -224,20 +222,15 @@ class RolloutWorker:
         batches, returns, steps = [], [], 0
         while steps < num_steps:
             batch, _, ended_returns = self.step()
-            valid = batch.valid
-            if not valid.all():
-                batch = StepBatch(*(getattr(batch, f)[valid] for f in StepBatch.__dataclass_fields__))
             batches.append(batch)
-            returns.extend(float(r) for r in ended_returns)
-            steps += int(valid.sum())
-        out = SampleBatch(
-            obs=np.concatenate([b.obs for b in batches]),
-            actions=np.concatenate([b.actions for b in batches]),
-            rewards=np.concatenate([b.rewards for b in batches]),
-            next_obs=np.concatenate([b.next_obs for b in batches]),
-            terminated=np.concatenate([b.terminated for b in batches]),
-            truncated=np.concatenate([b.truncated for b in batches]),
-        )
+            if len(ended_returns):
+                returns.extend(ended_returns.tolist())
+            steps += int(batch.valid.sum())
+        # One concatenation and one mask per field for the whole call, not per vector step.
+        valid = np.concatenate([b.valid for b in batches])
+        keep = slice(None) if valid.all() else valid
+        out = SampleBatch(*(np.concatenate([getattr(b, name) for b in batches])[keep]
+                            for name in ("obs", "actions", "rewards", "next_obs", "terminated", "truncated")))
         return out, RolloutStats(steps, tuple(returns))
 
     def sample_into(self, replay, num_steps: int, weights: tuple[int, list] | None = None) -> RolloutStats:
@@ -259,6 +252,7 @@ class RolloutWorker:
         from lfo_ray.batch import SampleBatch
         from lfo_ray.placement import resolve
 
+        replay = self.replay_handle(replay)
         have = 0 if self.surplus is None else len(self.surplus)
         returns: tuple[float, ...] = ()
         parts = [] if self.surplus is None else [self.surplus]
@@ -270,6 +264,18 @@ class RolloutWorker:
         self.surplus = batch.take(slice(num_steps, None)) if len(batch) > num_steps else None
         resolve(replay.call("add", batch.take(slice(0, num_steps)) if self.surplus is not None else batch, key))
         return RolloutStats(num_steps, returns)
+
+    def replay_handle(self, replay: Any) -> Any:
+        """A replay handle, or [ref] of one put in the object store: such a handle is deserialised
+        once per worker instead of once per call (registering an actor handle is not free)."""
+        if not isinstance(replay, list):
+            return replay
+        from lfo_ray.placement import get_put
+
+        cache = self.__dict__.setdefault("_replays", {})
+        if replay[0] not in cache:
+            cache[replay[0]] = get_put(replay[0])
+        return cache[replay[0]]
 
     def node_id(self) -> str | None:
         """The Ray node this worker runs on (None in-process)."""

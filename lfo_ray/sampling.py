@@ -64,7 +64,8 @@ class AsyncSampler:
         if not 0 <= env_steps <= budget:
             raise ValueError(f"env_steps={env_steps} already spent is outside the budget 0..{budget}")
         self.group = group
-        self.replays = [shard_for(replay, k) for k in range(len(group.workers))]
+        # Each worker's replay (shard) handle goes to the object store once, not into every call.
+        self.replays = [[group.placement.put(shard_for(replay, k))] for k in range(len(group.workers))]
         self.budget, self.max_lag, self.chunk_steps, self.in_flight = budget, max_lag, chunk_steps, in_flight
         self.local = isinstance(group.workers[0], LocalHandle)
         self.limit = budget
