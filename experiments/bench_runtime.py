@@ -131,12 +131,13 @@ def replay_rates(placement: Placement, obs_dim: int, n_actions: int, shards: int
                         np.zeros(CHUNK, bool), np.zeros(CHUNK, bool))
     replay = make_replay(placement, 1_000_000, 0, shards, num_cpus=0.1)
     targets = replay.shards if shards > 1 else [replay]
-    ref = placement.put(batch)
-    resolve([t.call("add", ref) for t in targets])
+    # The batch is sent with every add (serialised, put in the object store, fetched by the replay),
+    # as a rollout actor's chunk is.
+    resolve([t.call("add", batch) for t in targets])
     pending, steps, start, k = [], 0, time.perf_counter(), 0
     while time.perf_counter() - start < seconds:
         while len(pending) < 4 * len(targets):
-            pending.append(targets[k % len(targets)].call("add", ref))
+            pending.append(targets[k % len(targets)].call("add", batch))
             k += 1
         resolve(pending.pop(0))
         steps += CHUNK
