@@ -91,7 +91,8 @@ class Placement:
         spread: Ray's SPREAD strategy, spreading a group of such actors over the cluster's nodes.
         Other components that cannot be restarted (learners, replays: they hold the run's state)
         prefer the caller's node (soft affinity: elsewhere when it lacks the resources, e.g. a
-        GPU), so losing any other node loses no state.
+        GPU), so losing any other node loses no state. Inside a placement group (a Tune trial)
+        neither applies: the group's bundles place the actors.
         """
         if not self.on_ray:
             return LocalHandle(cls(*args, **kwargs))
@@ -101,12 +102,12 @@ class Placement:
         options: dict[str, Any] = {"num_cpus": num_cpus, "num_gpus": num_gpus}
         if restartable:
             options.update(max_restarts=-1, max_task_retries=-1)
-        if spread:
-            options["scheduling_strategy"] = "SPREAD"
-        elif not restartable:
-            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        from ray.util import get_current_placement_group
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(
+        # Inside a placement group (a Tune trial) its bundles place the actors: a strategy would escape them.
+        if get_current_placement_group() is None and (spread or not restartable):
+            options["scheduling_strategy"] = "SPREAD" if spread else NodeAffinitySchedulingStrategy(
                 ray.get_runtime_context().get_node_id(), soft=True)
         return RayHandle(ray.remote(cls).options(**options).remote(*args, **kwargs))
 

@@ -57,6 +57,7 @@ class VectorDriver:
         self.obs, _ = env.reset(seed=seed)
         self._resetting = np.zeros(self.num_envs, dtype=bool)
         self._returns = np.zeros(self.num_envs, dtype=np.float64)
+        self._lengths = np.zeros(self.num_envs, dtype=np.int64)
 
     def step(self, actions: np.ndarray) -> tuple[StepBatch, np.ndarray, np.ndarray]:
         """Steps once. Returns the batch and, for episodes that ended, (env indices, returns)."""
@@ -78,10 +79,12 @@ class VectorDriver:
             valid=valid,
         )
         self._returns += batch.rewards * valid
+        self._lengths += valid
         done = batch.terminated | batch.truncated
         ended = np.flatnonzero(done)
         returns = self._returns[ended]   # fancy indexing copies
         self._returns[ended] = 0.0
+        self._lengths[ended] = 0
         if self.mode == AutoresetMode.NEXT_STEP:
             self._resetting = done
         self.obs = next_obs
