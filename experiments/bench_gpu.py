@@ -5,8 +5,9 @@
 Measures gradient steps/s, each learner built by its algorithm's own code and fed as in a run:
 ILPO's latent policy network (LPN) on the shipped CartPole demonstrations; the GAIfO
 discriminator and the IMRL reward model (algorithms/learned_reward RewardLearner.train, agent
-minibatches pulled from an in-process replay); BCO's inverse-dynamics model (fit_inverse); and the
-runtime's generic TorchLearner.update_from (an MLP policy, cross-entropy). Each at the learner's
+minibatches pulled from an in-process replay); BCO's inverse-dynamics model (fit_inverse); the SAC
+learner's update (SACLearner.train, Hopper-sized spaces); and the runtime's generic
+TorchLearner.update_from (an MLP policy, cross-entropy). Each at the learner's
 default batch size and at --large-batch, where a GPU has work enough to pay off. Prints one table
 with the CUDA/CPU ratio; without CUDA it says so and prints the CPU column only. A learner that
 fails on a device gets its error in the cell and the others still run.
@@ -78,7 +79,8 @@ def reward_model(algo: str) -> Callable:
         config = {"gaifo": GAIfOConfig, "imrl": IMRLConfig}[algo](device=device)
         if batch is not None:
             config = replace(config, reward_batch_size=batch)
-        learner = RewardLearner(config, ENV, gym.make(ENV).observation_space, 2, DEMOS / f"{ENV}.parquet", 0)
+        env = gym.make(ENV)
+        learner = RewardLearner(config, ENV, env.observation_space, env.action_space, DEMOS / f"{ENV}.parquet", 0)
         torch.set_num_threads(threads)   # the learner pins one thread for its actor; the bench sets them
         replay = agent_replay()
         if learner.model.learns_from_agent:
@@ -97,6 +99,30 @@ def bco_inverse(device: str, batch: int | None, steps: int = 20) -> Callable[[],
     replay = agent_replay()
     size = batch or config.batch_size
     return lambda: learner.fit_inverse(replay, steps, size)
+
+
+def sac(device: str, batch: int | None, steps: int = 20) -> Callable[[], None]:
+    """SAC (algorithms/learned_reward/sac.py) with the env's reward, on Hopper-sized spaces (11-dim
+    observations, 3-dim actions) and random transitions: its update cost does not depend on the data."""
+    from lfo_ray.algorithms.learned_reward.config import GAIfOConfig
+    from lfo_ray.algorithms.learned_reward.sac import SACLearner
+
+    config = GAIfOConfig(rl="sac", device=device)
+    if batch is not None:
+        config = replace(config, sac_batch_size=batch)
+    obs_space = gym.spaces.Box(-np.inf, np.inf, (11,), np.float32)
+    action_space = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+    threads = torch.get_num_threads()
+    learner = SACLearner(config, obs_space, action_space, 0)
+    torch.set_num_threads(threads)
+    rng, n = np.random.default_rng(0), 50_000
+    replay = ReplayBuffer(n)
+    replay.add(SampleBatch(rng.normal(size=(n, 11)).astype(np.float32),
+                           rng.uniform(-1, 1, size=(n, 3)).astype(np.float32), rng.normal(size=n).astype(np.float32),
+                           rng.normal(size=(n, 11)).astype(np.float32), np.zeros(n, bool), np.zeros(n, bool)))
+    handle = LocalHandle(replay)
+    # train() runs utd_ratio updates per new env step: ask for `steps` updates a call.
+    return lambda: learner.train(handle, steps / config.utd_ratio)
 
 
 def generic(device: str, batch: int | None, steps: int = 20) -> Callable[[], None]:
@@ -127,6 +153,7 @@ LEARNERS: dict[str, Callable] = {
     "GAIfO discriminator (batch {b})": reward_model("gaifo"),
     "IMRL reward model (batch {b})": reward_model("imrl"),
     "BCO inverse dynamics (batch {b})": bco_inverse,
+    "SAC update: twin critics, actor, temperature (batch {b})": sac,
     "TorchLearner.update_from, MLP policy (batch {b})": generic,
 }
 
