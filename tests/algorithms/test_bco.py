@@ -195,6 +195,29 @@ def test_resume_continues_the_counters(cartpole_demos, tmp_path, monkeypatch):
                   placement="local", resume=True, progress=False)
 
 
+@pytest.mark.ray
+def test_async_resume_on_ray_continues_from_the_steps_run_ahead(ray_session, cartpole_demos, tmp_path, monkeypatch):
+    # The workers run into phase 2 while phase 1 is fitted; the checkpoint pauses them, so the saved
+    # replay and env-step count agree, whatever they had reached.
+    overrides = dict(FAST, budget=90, alpha=1.0, iterations=2, sampling="async", eval_episodes=0)
+    real_save = bco_algorithm.save_checkpoint
+
+    def crash_after_first_phase(directory, state):
+        real_save(directory, state)
+        raise Crash
+
+    monkeypatch.setattr(bco_algorithm, "save_checkpoint", crash_after_first_phase)
+    with pytest.raises(Crash):
+        train_run("bco", CARTPOLE, cartpole_demos, 0, tmp_path, overrides=overrides, placement="ray",
+                  progress=False)
+    monkeypatch.setattr(bco_algorithm, "save_checkpoint", real_save)
+    first = safe_torch_load(tmp_path / "checkpoint" / "state.pt")
+    assert 30 <= first["env_steps"] == first["replay"]["added"] <= 60
+    result = train_run("bco", CARTPOLE, cartpole_demos, 0, tmp_path, overrides=overrides, placement="ray",
+                       resume=True, progress=False)
+    assert result["env_steps"] == 90 and _replay_added(tmp_path) == 90
+
+
 @pytest.mark.learning
 def test_bco_imitates_cartpole_from_1000_interactions(cartpole_demos, tmp_path):
     shipped = DEMOS / f"{CARTPOLE}.parquet"
