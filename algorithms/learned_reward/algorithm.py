@@ -42,7 +42,7 @@ from lfo_ray.data.parquet import atomic_write
 from lfo_ray.distributions import ActionBounds
 from lfo_ray.experiment import RunContext, TrainOutput
 from lfo_ray.metrics import Progress
-from lfo_ray.placement import Done, gpus_available, kill_all, resolve
+from lfo_ray.placement import Done, kill_all, learner_gpus, resolve
 from lfo_ray.policy import PolicySpec, policy_from_state
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator
@@ -97,7 +97,7 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
     obs_space, action_space = env_spaces(ctx)
     placement = ctx.placement
     placement.start()
-    gpus = 0.5 if placement.on_ray and gpus_available() >= 1 else 0
+    gpus = learner_gpus(placement, config.device, 0.5)
     reward = placement.place(RewardLearner, config, ctx.env_id, obs_space, action_space, str(ctx.demos_path),
                              ctx.seed, num_cpus=0.25, num_gpus=gpus)
     policy = placement.place(PolicyLearner, config, obs_space, action_space, ctx.seed, num_cpus=0.25, num_gpus=gpus)

@@ -127,6 +127,12 @@ class ImitationConfig:
     """Initial entropy weight alpha (tuned automatically towards target_entropy)."""
     target_entropy: float | None = None
     """Entropy SAC's temperature aims for; None: minus the action dimension."""
+    sampling: str = "async"
+    """rl=sac: "async" (lfo_ray.sampling): the rollout workers keep stepping while the learner updates,
+    at most max_policy_lag weight versions behind; "sync": sample rollout_size steps, then update.
+    PPO is on-policy and always samples synchronously."""
+    max_policy_lag: int = 1
+    """sampling=async: no transition reaches the replay more than this many policy versions stale."""
 
     # --- stopping, deployment ------------------------------------------------------------------
     stop_return: float | None = None
@@ -160,7 +166,8 @@ class ImitationConfig:
         _check_at_least(self, 1, "total_env_steps", "num_workers", "envs_per_worker", "rollout_steps",
                         "update_epochs", "reward_batch_size", "stop_window", "checkpoint_every",
                         "eval_episodes", "sac_batch_size")
-        _check_at_least(self, 0, "learning_starts")
+        _check_at_least(self, 0, "learning_starts", "max_policy_lag")
+        _check_choices(self, sampling=("sync", "async"))
         _check_positive(self, "sac_lr", "utd_ratio", "tau", "init_alpha")
         if self.replay_capacity is not None and self.replay_capacity < 1:
             raise ValueError(f"replay_capacity must be >= 1 or None, got {self.replay_capacity}")

@@ -2,14 +2,16 @@
 
     learner = SACLearner(actor, twin critics, temperature; the RewardLearner in the same process)
     workers = RolloutGroup(vectorised envs, the actor on CPU)      replay = ReplayBuffer(all transitions)
+    sampler = AsyncSampler(workers -> replay, exact env-step budget, policy lag <= max_policy_lag)
     the first learning_starts env steps act uniformly at random
     repeat until total_env_steps:
-        workers push rollout_size transitions to the replay        # on Ray: while the learner updates
+        wait until rollout_size more transitions are in the replay # async: workers sample the next
+                                                                     # chunk while the learner updates
         learner.train(replay, that many env steps):
             reward model: reward_steps steps on expert (Parquet) + agent (replay) minibatches
             one replay pull of utd_ratio * env steps minibatches; rewards relabelled with the
             current reward model at sample time (DAC, OPOLO); that many SAC updates
-        workers get the new actor with their next call
+        sampler.publish(new actor): chunks leased from now on act with it
 
 The learned reward is computed where the minibatches are, so no reward ever crosses a process
 boundary, and a transition sampled twice is scored by the reward model of each time. With
@@ -50,10 +52,11 @@ from lfo_ray.distributions import ActionBounds, squashed_sample
 from lfo_ray.experiment import RunContext, TrainOutput
 from lfo_ray.learner import TorchLearner, to_numpy_state
 from lfo_ray.metrics import Progress
-from lfo_ray.placement import Handle, gpus_available, kill_all, resolve
+from lfo_ray.placement import Handle, kill_all, learner_gpus, resolve
 from lfo_ray.policy import PolicySpec, WorkerPolicy, policy_from_state
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator, RolloutGroup
+from lfo_ray.sampling import AsyncSampler
 
 EVAL_SEED = 7_919
 
@@ -254,7 +257,7 @@ def train_sac(config: ImitationConfig, ctx: RunContext, learned_reward: bool = T
     check_spaces(obs_space, action_space)
     placement = ctx.placement
     placement.start()
-    gpus = 0.5 if placement.on_ray and gpus_available() >= 1 else 0
+    gpus = learner_gpus(placement, config.device, 0.5)
     learner = placement.place(SACLearner, config, obs_space, action_space, ctx.seed, ctx.env_id,
                               str(ctx.demos_path) if learned_reward else None, num_cpus=0.5, num_gpus=gpus)
     replay = placement.place(ReplayBuffer, config.replay_rows, ctx.seed, num_cpus=0.1)
@@ -276,6 +279,8 @@ def train_sac(config: ImitationConfig, ctx: RunContext, learned_reward: bool = T
         save_checkpoint(ctx.checkpoint_dir, state)
         return state
 
+    sampler: AsyncSampler | None = None
+    max_lag = 0
     try:
         if ctx.resume:
             state = load_checkpoint(ctx.checkpoint_dir)
@@ -287,24 +292,33 @@ def train_sac(config: ImitationConfig, ctx: RunContext, learned_reward: bool = T
             env_steps, iteration = state["env_steps"], state["iteration"]
             curve = [tuple(p) for p in state["curve"]]
             recent.extend(state["recent"])
-            if env_steps >= config.learning_starts:
-                group.publish(resolve(learner.call("acting_weights")))
         start_steps = env_steps
         progress.update(env_steps)
+        chunk = config.rollout_size
+        # One chunk of sampling ahead of the learner when async; none when sync.
+        ahead = chunk if config.sampling == "async" else 0
+        sampler = AsyncSampler(group, replay, config.total_env_steps, config.max_policy_lag, chunk,
+                               env_steps=env_steps)
+        sampler.allow(env_steps + chunk + ahead)
+        sampler.start(resolve(learner.call("acting_weights")) if env_steps >= config.learning_starts else None)
         while env_steps < config.total_env_steps:
-            stats = group.sample_into(replay, min(config.rollout_size, config.total_env_steps - env_steps))
-            env_steps += stats.env_steps
+            stats = sampler.wait_for(min(env_steps + chunk, config.total_env_steps))
+            new_steps = stats.env_steps - env_steps
+            env_steps = stats.env_steps
+            max_lag = max(max_lag, stats.max_lag)
             iteration += 1
             recent.extend(stats.episode_returns)
             if env_steps >= config.learning_starts:
-                # The warm-up transitions count as data the first update owes nothing for: SAC
-                # takes utd_ratio updates per env step from learning_starts on.
-                new = env_steps - max(config.learning_starts, env_steps - stats.env_steps)
-                metrics.update(resolve(learner.call("train", replay, max(new, 1),
+                # Warm-up steps owe no updates: SAC takes utd_ratio updates per env step from learning_starts on.
+                owed = env_steps - max(config.learning_starts, env_steps - new_steps)
+                metrics.update(resolve(learner.call("train", replay, max(owed, 1),
                                                     1.0 - env_steps / config.total_env_steps)))
-                group.publish(resolve(learner.call("acting_weights")))
+                sampler.publish(resolve(learner.call("acting_weights")))
+            sampler.allow(env_steps + chunk + ahead)
             if stats.episode_returns:
                 writer.add_scalar(tags.EPISODIC_RETURN, float(np.mean(stats.episode_returns)), env_steps)
+            if stats.lags:
+                writer.add_scalar(tags.POLICY_LAG, max(stats.lags), env_steps)
             if evaluator is not None and iteration % config.eval_every == 0 and group.weights is not None:
                 value = evaluator.evaluate(group.weights, config.eval_episodes, ctx.seed + EVAL_SEED)
                 curve.append((env_steps, value))
@@ -322,19 +336,26 @@ def train_sac(config: ImitationConfig, ctx: RunContext, learned_reward: bool = T
                     and np.mean(recent) >= config.stop_return):
                 break
             if iteration % config.checkpoint_every == 0:
+                # Quiet workers and replay, so the saved replay and env_steps agree.
+                env_steps = sampler.pause().env_steps
                 checkpoint()
+                sampler.resume()
+        env_steps = sampler.stop().env_steps
+        sampler = None
         train_s = time.perf_counter() - start
         state = checkpoint()
         deployed = policy_from_state(actor_spec(config, obs_space, action_space),
                                      state["learner"]["modules"]["actor"], seed=ctx.seed)
         deployed.save(ctx.checkpoint_dir)
     finally:
+        if sampler is not None:
+            sampler.close()
         progress.close()
         group.close()
         if evaluator is not None:
             evaluator.close()
         kill_all([learner, replay])
-    summary = {"iterations": iteration, "train_loop_s": train_s, "generator": "sac",
+    summary = {"iterations": iteration, "train_loop_s": train_s, "generator": "sac", "max_policy_lag": max_lag,
                "recent_train_return": float(np.mean(recent)) if recent else float("nan"),
                "stopped_early": env_steps < config.total_env_steps,
                "env_steps_per_s": (env_steps - start_steps) / train_s,

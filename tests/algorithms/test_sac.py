@@ -123,3 +123,26 @@ def test_update_to_data_ratio_is_kept_across_calls_and_env_rewards_without_demos
     assert learner.updates == 3
     weights = learner.acting_weights()
     assert all(isinstance(v, np.ndarray) for v in weights.values())
+
+
+TINY_SAC = {"rl": "sac", "learning_starts": 128, "sac_hidden": [16], "sac_batch_size": 32, "rollout_steps": 16,
+            "checkpoint_every": 2, "reward_steps": 1}
+
+
+@pytest.mark.parametrize("sampling", ["sync", "async"])
+def test_gaifo_with_sac_spends_the_budget_exactly_and_resumes(tmp_path, sampling):
+    from lfo_ray.experiment import train_run
+    from lfo_ray.policy import load_policy
+
+    config = dict(TINY_SAC, sampling=sampling, total_env_steps=300)
+    first = train_run("gaifo", "InvertedPendulum-v5", "InvertedPendulum-v5", 0, tmp_path, config, eval_episodes=2,
+                      placement="local", progress=False)
+    assert first["env_steps"] == 300 and first["metrics"]["generator"] == "sac"
+    assert first["metrics"]["max_policy_lag"] <= 1
+    longer = train_run("gaifo", "InvertedPendulum-v5", "InvertedPendulum-v5", 0, tmp_path,
+                       dict(config, total_env_steps=500), eval_episodes=2, placement="local", progress=False,
+                       resume=True)
+    assert longer["env_steps"] == 500
+    policy = load_policy(tmp_path)
+    actions = policy.act(np.zeros((3, 4), np.float32))
+    assert actions.shape == (3, 1) and (np.abs(actions) <= 3.0).all()
