@@ -32,7 +32,7 @@ import torch
 from lfo_ray import metrics as tags
 from lfo_ray.algorithms.bco.config import BCOConfig, interaction_schedule
 from lfo_ray.algorithms.bco.losses import HEADS
-from lfo_ray.algorithms.bco.networks import BCOPolicy, InverseDynamicsNet, PolicyNet, head_kind, policy_spec
+from lfo_ray.algorithms.bco.networks import InverseDynamicsNet, PolicyNet, acting_policy, head_kind, policy_spec
 from lfo_ray.batch import SampleBatch
 from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
 from lfo_ray.distributions import ActionBounds
@@ -182,7 +182,7 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
     learner = placement.place(BCOLearner, config, observation_space, action_space, expert.obs,
                               expert.next_obs, ctx.seed, num_gpus=1 if gpus_available() >= 1 else 0)
     replay = placement.place(ReplayBuffer, config.budget, ctx.seed, num_cpus=0.25)
-    acting = functools.partial(BCOPolicy, hidden=config.policy_hidden, conv_channels=config.conv_channels)
+    acting = functools.partial(acting_policy, hidden=config.policy_hidden, conv_channels=config.conv_channels)
     group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, 1, ctx.seed, acting)
     evaluator = (Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 16),
                            ctx.seed + 5_000, functools.partial(acting, greedy=True))

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from lfo_ray.distributions import LOG_STD_MAX, LOG_STD_MIN, ActionBounds
-from lfo_ray.policy import Policy, PolicySpec, register_architecture
+from lfo_ray.policy import PolicySpec, WorkerPolicy, register_architecture
 
 
 def is_image(space: gym.Space) -> bool:
@@ -196,33 +196,14 @@ def build_policy_net(observation_space: gym.Space, action_space: gym.Space, hidd
 register_architecture("bco", build_policy_net)
 
 
-class BCOPolicy:
-    """The CPU acting policy of the rollout workers and of evaluation.
+def acting_policy(observation_space: gym.Space, action_space: gym.Space, hidden: Sequence[int] = (64, 64),
+                  conv_channels: Sequence[int] = (16, 32), greedy: bool = False) -> WorkerPolicy:
+    """The CPU acting policy of the rollout workers and of evaluation (a RolloutWorker's policy factory).
 
-    Until the first weights arrive it acts uniformly at random over the action space (Box: over
-    its bounds): that is the pre-demonstration phase. Afterwards it is the deployed
-    lfo_ray.policy.Policy of the network: it samples pi(a|s) (collecting) or acts greedily
-    (deployment). Its random stream is seeded from the action space, which each rollout worker
-    seeds differently; `rng` is the policy's own generator, so worker checkpoints capture it.
+    Until the first weights arrive it acts uniformly at random over the action space (Box: over its
+    bounds): that is the pre-demonstration phase. Afterwards it samples pi(a|s) (collecting) or acts
+    greedily (deployment). Its random stream is seeded from the action space, which each rollout
+    worker seeds differently.
     """
-
-    def __init__(self, observation_space: gym.Space, action_space: gym.Space,
-                 hidden: Sequence[int] = (64, 64), conv_channels: Sequence[int] = (16, 32),
-                 greedy: bool = False) -> None:
-        spec = policy_spec(observation_space, action_space, hidden, conv_channels, greedy)
-        self.policy = Policy(spec.build(), spec, seed=int(action_space.np_random.integers(2**63)))
-        self.net = self.policy.net
-        self.rng = self.policy.rng
-        self.has_weights = False
-
-    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        self.net.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
-        self.has_weights = True
-
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        if self.has_weights:
-            return self.policy.act(obs)
-        if self.policy.discrete:
-            return self.rng.integers(self.policy.action_space.n, size=len(obs)) + self.policy.action_space.start
-        bounds = self.policy.bounds
-        return bounds.to_env(self.rng.uniform(-1.0, 1.0, (len(obs), bounds.dim)))
+    spec = policy_spec(observation_space, action_space, hidden, conv_channels, greedy)
+    return WorkerPolicy(spec, np.random.default_rng(int(action_space.np_random.integers(2**63))))

@@ -16,7 +16,7 @@ from lfo_ray.algorithms.bco.algorithm import BCOLearner
 from lfo_ray.algorithms.bco.losses import (behavioural_cloning_loss, gaussian_cloning_loss,
                                            gaussian_inverse_dynamics_loss, infer_actions, infer_gaussian_actions,
                                            inverse_dynamics_loss)
-from lfo_ray.algorithms.bco.networks import BCOPolicy, InverseDynamicsNet, VectorEncoder
+from lfo_ray.algorithms.bco.networks import InverseDynamicsNet, VectorEncoder, acting_policy
 from lfo_ray.batch import SampleBatch
 from lfo_ray.checkpoint import safe_torch_load
 from lfo_ray.collect import EpisodeCollector
@@ -122,12 +122,12 @@ def test_box_inverse_dynamics_recovers_the_actions_of_known_dynamics():
 def test_box_acting_policy_is_uniform_in_the_bounds_then_samples_the_gaussian():
     space = gym.spaces.Box(-1, 1, (3,))
     actions = gym.spaces.Box(np.array([0.0, -3.0], np.float32), np.array([1.0, 3.0], np.float32), seed=2)
-    policy = BCOPolicy(space, actions, (8,))
+    policy = acting_policy(space, actions, (8,))
     obs = np.zeros((4000, 3), np.float32)
     random = policy.act(obs)
     assert random.shape == (4000, 2) and actions.contains(random.max(0)) and actions.contains(random.min(0))
     assert random.mean(0) == pytest.approx([0.5, 0.0], abs=0.1)
-    state = {k: v.numpy().copy() for k, v in policy.net.state_dict().items()}
+    state = {k: v.numpy().copy() for k, v in policy.spec.build().state_dict().items()}
     last = max(k for k in state if k.startswith("head.") and k.endswith(".bias"))
     state[last.replace("bias", "weight")][:] = 0.0
     state[last][:] = [0.0, 0.5]                   # mean (0.5, 1.5) in env units
@@ -169,17 +169,17 @@ def test_image_observations_go_through_the_conv_encoder():
     images = torch.randint(0, 256, (5, 12, 12, 3), dtype=torch.uint8)
     assert net(images, images).shape == (5, 4)
     actions = gym.spaces.Discrete(4, seed=0)
-    policy = BCOPolicy(space, actions, (8,), (4, 8), greedy=True)
-    policy.set_weights({k: v.numpy() for k, v in policy.net.state_dict().items()})
+    policy = acting_policy(space, actions, (8,), (4, 8), greedy=True)
+    policy.set_weights({k: v.numpy() for k, v in policy.spec.build().state_dict().items()})
     assert policy.act(images.numpy()).shape == (5,)
 
 
 def test_acting_policy_is_random_until_weights_arrive_then_samples_them():
     space = gym.spaces.Box(-1, 1, (3,))
-    policy = BCOPolicy(space, gym.spaces.Discrete(3, seed=1), (8,))
+    policy = acting_policy(space, gym.spaces.Discrete(3, seed=1), (8,))
     obs = np.zeros((3000, 3), np.float32)
     assert np.bincount(policy.act(obs), minlength=3).min() > 900
-    state = {k: v.numpy().copy() for k, v in policy.net.state_dict().items()}
+    state = {k: v.numpy().copy() for k, v in policy.spec.build().state_dict().items()}
     last = max(k for k in state if k.startswith("head.") and k.endswith(".bias"))
     state[last.replace("bias", "weight")][:] = 0.0
     state[last][:] = [0.0, 0.0, math.log(8.0)]  # pi = (0.1, 0.1, 0.8) everywhere

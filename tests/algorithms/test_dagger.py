@@ -3,10 +3,12 @@ and on InvertedPendulum-v5's Box actions, labelled by a linear controller regist
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from lfo_ray import load_policy
 from lfo_ray.algorithms.dagger.config import DAggerConfig
+from lfo_ray.data import ObsDataset
 from lfo_ray.envs.experts import register_expert
 from lfo_ray.experiment import train_run
 
@@ -37,9 +39,12 @@ def registered_pendulum_expert(pendulum_controller):
     register_expert(PENDULUM, None)
 
 
-def test_an_env_without_an_expert_is_refused_with_the_ways_to_give_one(pendulum_demos, tmp_path):
-    with pytest.raises(ValueError, match="no expert for environment 'InvertedPendulum-v5'.*register_expert"):
-        train_run("dagger", PENDULUM, pendulum_demos, 0, tmp_path, placement="local", progress=False)
+def test_an_env_without_an_expert_is_refused_with_the_ways_to_give_one(tmp_path):
+    # Pendulum-v1 (Box actions) ships no expert.
+    states = np.random.default_rng(0).uniform(-1, 1, (6, 3)).astype(np.float32)
+    demos = ObsDataset.from_arrays(states[:-1], states[1:], actions=np.zeros((5, 1), np.float32), env_id="Pendulum-v1")
+    with pytest.raises(ValueError, match="no expert for environment 'Pendulum-v1'.*register_expert"):
+        train_run("dagger", "Pendulum-v1", demos, 0, tmp_path, placement="local", progress=False)
 
 
 @pytest.mark.learning
