@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lfo_ray.nets import ObsFeatures
 from lfo_ray.distributions import LOG_STD_MAX, LOG_STD_MIN, ActionBounds
 from lfo_ray.policy import PolicySpec, WorkerPolicy, register_architecture
 
@@ -32,30 +33,22 @@ def is_image(space: gym.Space) -> bool:
 
 
 class VectorEncoder(nn.Module):
-    """Flattens s (or [s, s' - s] for a pair) and standardises it with fitted statistics."""
+    """s standardised, or the pair as (s, s' - s) each standardised: lfo_ray.nets.ObsFeatures."""
 
     def __init__(self, space: gym.spaces.Box, pair: bool) -> None:
         super().__init__()
         self.pair = pair
-        self.out_features = int(np.prod(space.shape)) * (2 if pair else 1)
-        self.register_buffer("mean", torch.zeros(self.out_features))
-        self.register_buffer("std", torch.ones(self.out_features))
-
-    def features(self, obs: torch.Tensor, next_obs: torch.Tensor | None) -> torch.Tensor:
-        obs = obs.flatten(1).float()
-        if not self.pair:
-            return obs
-        return torch.cat([obs, next_obs.flatten(1).float() - obs], dim=1)
+        self.obs_features = ObsFeatures(space)
+        self.out_features = self.obs_features.dim * (2 if pair else 1)
 
     @torch.no_grad()
     def fit(self, obs: torch.Tensor, next_obs: torch.Tensor | None = None) -> None:
-        features = self.features(obs, next_obs)
-        self.mean.copy_(features.mean(dim=0))
-        # The floor keeps constant features (a velocity that random play never changes) finite.
-        self.std.copy_(features.std(dim=0).clamp_min(1e-6))
+        self.obs_features.fit(obs.float(), None if next_obs is None else next_obs.float())
 
     def forward(self, obs: torch.Tensor, next_obs: torch.Tensor | None = None) -> torch.Tensor:
-        return (self.features(obs, next_obs) - self.mean) / self.std
+        obs = obs.float()
+        x = self.obs_features(obs)
+        return x if not self.pair else torch.cat([x, self.obs_features.delta(obs, next_obs.float())], dim=1)
 
 
 class OneHotEncoder(nn.Module):
