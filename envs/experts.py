@@ -7,6 +7,10 @@ value iteration on its known dynamics (`lfo_ray.envs.mountaincar_expert`), the M
 lfo-ray's own SAC actors, stored as an lfo_ray.policy spec (JSON) and state dict (greedy: the
 squashed Gaussian's mean). Loading them needs only
 torch and numpy, never RLlib. `expert_info(env_id)` says how each was made and what it scored.
+
+Python code can supply the expert of any env with `register_expert(env_id, policy)` (an object
+with act(obs batch) -> action batch, e.g. a hand-written controller): `load_expert` then returns
+it in this process, for DAgger's labels and `lfo collect --policy expert` alike.
 """
 
 from __future__ import annotations
@@ -29,6 +33,20 @@ ACTIVATIONS = ("tanh", "relu", "silu", "elu")
 # gym.make kwargs that leave the dynamics alone, accepted by the classic-control experts.
 HARMLESS_KWARGS = ("render_mode", "max_episode_steps")
 REGENERATE = "python experiments/train_experts.py --env {env_id}"
+
+_REGISTERED: dict[str, Any] = {}
+"""env id -> the expert registered in this process (register_expert)."""
+
+
+def register_expert(env_id: str, policy: Any) -> None:
+    """Makes `policy` the expert of `env_id` in this process (it takes precedence over a shipped
+    one); None removes a registration. `policy` has act(obs batch) -> action batch."""
+    if policy is None:
+        _REGISTERED.pop(env_id, None)
+        return
+    if not callable(getattr(policy, "act", None)):
+        raise ValueError(f"register_expert({env_id!r}): {type(policy).__name__} has no act(obs) method")
+    _REGISTERED[env_id] = policy
 
 
 @dataclass(frozen=True)
@@ -164,8 +182,11 @@ def load_expert(env_id: str, **env_kwargs: Any):
     """The expert Policy of `env_id` (built with the same env kwargs as the env).
 
     The classic-control experts were made for the environments' default parameters; env kwargs
-    that change the dynamics are refused rather than silently ignored.
+    that change the dynamics are refused rather than silently ignored. An expert registered
+    with `register_expert` is returned as it is, whatever the kwargs.
     """
+    if env_id in _REGISTERED:
+        return _REGISTERED[env_id]
     if env_id == GRIDWORLD:
         return gridworld_expert(**env_kwargs)
     if env_id == PIXEL_GRIDWORLD:
@@ -182,6 +203,10 @@ def load_expert(env_id: str, **env_kwargs: Any):
 
 def expert_info(env_id: str) -> dict[str, Any]:
     """How the expert of `env_id` was made and what it scored (envs/experts/<env_id>.json)."""
+    if env_id in _REGISTERED:
+        name = type(_REGISTERED[env_id]).__qualname__
+        return {"env_id": env_id, "source": f"expert:registered:{name}", "kind": "registered",
+                "description": f"{name}, registered in Python with register_expert"}
     if env_id in (GRIDWORLD, PIXEL_GRIDWORLD):
         return {"env_id": env_id, "source": "expert:value-iteration", "algorithm": "value-iteration",
                 "kind": "planner", "description": "value iteration on the known model (optimal), "

@@ -73,3 +73,25 @@ def test_unsupported_pairs_are_refused_before_any_work(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("lfo: error: ilpo needs Box observations") and result.stderr.count("\n") == 1
     assert not out.exists()
+
+
+def test_methods_without_continuous_actions_refuse_a_box_action_space_in_one_line(tmp_path):
+    from lfo_ray import algorithms
+    from lfo_ray.experiment import env_spaces
+
+    expected = {
+        "ilpo": "ilpo needs a Discrete action space (its latent actions map to discrete ones), got "
+                "Box(-3.0, 3.0, (1,), float32): for continuous actions use bco or gaifo",
+        "maxent_irl": "maxent_irl needs a tabular env such as lfo_ray/GridWorld-v0",
+    }
+    for algo, line in expected.items():
+        out = tmp_path / algo
+        result = run_cli("train", algo, "--env", "InvertedPendulum-v5", "--demos", str(DEMOS / "CartPole-v1.parquet"),
+                         "--out", str(out), "--placement", "local")
+        assert result.returncode == 2 and result.stderr == f"lfo: error: {line}\n", result.stderr
+        assert not out.exists()
+    spaces = env_spaces("InvertedPendulum-v5")
+    for algo in ("mce_irl", "relent_irl"):
+        assert algorithms.get(algo).supports(*spaces) == f"{algo} needs a tabular env such as lfo_ray/GridWorld-v0"
+    for algo in ("bc", "bco", "dagger"):
+        assert algorithms.get(algo).supports(*spaces) is None

@@ -1,9 +1,11 @@
 """Behavioural cloning: fit pi(a|s) to the demonstrator's (state, action) pairs.
 
-    learner = BCLearner(config, observation_space, num_actions, seed)
+    learner = BCLearner(config, observation_space, action_space, seed)
     for step in range(train_steps): sample a batch, minimise -log pi(a|s).
 
-`BCLearner` is the supervised core DAgger reuses on its growing dataset.
+Discrete actions: a categorical policy. Box actions: a Gaussian over actions normalised to
+[-1, 1] (lfo_ray.distributions.ActionBounds), fitted by maximum likelihood; the greedy policy acts
+with its mean. `BCLearner` is the supervised core DAgger reuses on its growing dataset.
 """
 
 from __future__ import annotations
@@ -14,63 +16,102 @@ import numpy as np
 import torch
 
 from lfo_ray.algorithms.bc.config import BCConfig
-from lfo_ray.algorithms.bc.losses import bc_loss
-from lfo_ray.algorithms.bc.networks import CategoricalPolicyNet, as_input, mlp_policy
-from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, space_requirement
+from lfo_ray.algorithms.bc.losses import bc_loss, gaussian_bc_loss
+from lfo_ray.algorithms.bc.networks import policy_spec
+from lfo_ray.distributions import ActionBounds
+from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
 from lfo_ray.metrics import Progress
-from lfo_ray.nets import pick_device
+from lfo_ray.nets import obs_dtype, pick_device, to_tensor
 from lfo_ray.policy import Policy
 from lfo_ray.rollout import evaluate_policy
 
 
 class BCLearner:
-    """A policy network and its optimiser, trained by minibatch steps on (obs, action) arrays."""
+    """A policy network and its optimiser, trained by minibatch steps on (obs, action) arrays.
 
-    def __init__(self, config: BCConfig, observation_space: gym.Space, num_actions: int, seed: int) -> None:
+    The observation statistics are fitted on the first call's observations (the demonstrations)
+    and kept afterwards: DAgger's later rounds train on the scale the network has learned.
+    """
+
+    def __init__(self, config: BCConfig, observation_space: gym.Space, action_space: gym.Space, seed: int) -> None:
         self.config = config
         self.device = pick_device(config.device)
+        self.observation_space, self.action_space = observation_space, action_space
+        self.discrete = isinstance(action_space, gym.spaces.Discrete)
+        self.bounds = None if self.discrete else ActionBounds.of(action_space)
         torch.manual_seed(seed)
-        self.net = CategoricalPolicyNet(observation_space, num_actions, config.hidden).to(self.device)
+        self.net = policy_spec(observation_space, action_space, config.hidden, config.greedy).build().to(self.device)
         self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.rng = np.random.default_rng(seed)
         self.steps = 0
+        self.fitted = False
+
+    def targets(self, actions: np.ndarray) -> torch.Tensor:
+        """Demonstrated actions as the loss takes them: class ids, or normalised Box actions clipped
+        to [-1, 1] (the env acted on the clipped action, whatever the demonstrator sent)."""
+        if self.discrete:
+            return to_tensor(np.asarray(actions) - self.action_space.start, torch.long, self.device)
+        normalised = self.bounds.from_env(np.asarray(actions).reshape(len(actions), self.bounds.dim))
+        return to_tensor(np.clip(normalised, -1.0, 1.0), torch.float32, self.device)
+
+    def loss(self, obs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        if self.discrete:
+            return bc_loss(self.net(obs), targets, self.config.ent_weight)
+        return gaussian_bc_loss(*self.net(obs), targets, self.config.ent_weight)
 
     def train(self, obs: np.ndarray, actions: np.ndarray, num_steps: int, writer=None,
               global_step: int = 0) -> dict[str, float]:
         """`num_steps` gradient steps on minibatches drawn uniformly from (obs, actions)."""
-        space = self.net.observation_space
-        obs_t = as_input(obs, space, self.device)
-        actions_t = torch.as_tensor(np.asarray(actions), dtype=torch.long, device=self.device)
+        obs_t = to_tensor(np.asarray(obs), obs_dtype(self.observation_space), self.device)
+        if not self.fitted:
+            self.net.features.fit(obs_t.float())
+            self.fitted = True
+        targets = self.targets(actions)
         metrics: dict[str, float] = {}
         for step in range(num_steps):
             batch = torch.as_tensor(self.rng.integers(len(obs_t), size=self.config.batch_size),
                                     device=self.device)
-            loss, metrics = bc_loss(self.net(obs_t[batch]), actions_t[batch], self.config.ent_weight)
+            loss, metrics = self.loss(obs_t[batch], targets[batch])
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
             self.steps += 1
             if writer is not None and (step % self.config.log_every == 0 or step == num_steps - 1):
                 writer.add_scalar("losses/bc_loss", loss.item(), self.steps)
-                writer.add_scalar("losses/neglogp", metrics["neglogp"], self.steps)
-                writer.add_scalar("losses/entropy", metrics["entropy"], self.steps)
-                writer.add_scalar("charts/accuracy", metrics["accuracy"], self.steps)
+                for name, value in metrics.items():
+                    writer.add_scalar(("charts/" if name == "accuracy" else "losses/") + name, value, self.steps)
         return metrics
 
     def policy(self, seed: int | None = None) -> Policy:
-        return mlp_policy(self.net, greedy=self.config.greedy, seed=seed)
+        spec = policy_spec(self.observation_space, self.action_space, self.config.hidden, self.config.greedy)
+        return Policy(self.net, spec, seed)
 
 
-def spaces_of(ctx: RunContext) -> tuple[gym.Space, int]:
-    """The single observation space and the number of actions of the run's environment."""
+def spaces_of(ctx: RunContext) -> tuple[gym.Space, gym.Space]:
+    """The single observation and action spaces of the run's environment."""
     env = ctx.make_env(1)
     try:
-        if not isinstance(env.single_action_space, gym.spaces.Discrete):
-            raise ValueError(f"{ctx.env_id}: only Discrete action spaces are supported, "
-                             f"got {env.single_action_space}")
-        return env.single_observation_space, int(env.single_action_space.n)
+        return env.single_observation_space, env.single_action_space
     finally:
         env.close()
+
+
+def action_requirement(algo: str):
+    """AlgorithmSpec.supports of BC and DAgger: Discrete actions, or a 1-D Box with finite bounds
+    (any Box or Discrete observations)."""
+
+    def supports(observation_space: gym.Space, action_space: gym.Space) -> str | None:
+        if not isinstance(observation_space, (gym.spaces.Box, gym.spaces.Discrete)):
+            return f"{algo} needs Box or Discrete observations, got {observation_space}"
+        if isinstance(action_space, gym.spaces.Discrete):
+            return None
+        try:
+            ActionBounds.of(action_space)
+        except ValueError:
+            return f"{algo} needs a Discrete action space or a 1-D Box with finite bounds, got {action_space}"
+        return None
+
+    return supports
 
 
 CURVE_POINTS = 10
@@ -80,9 +121,9 @@ CURVE_EPISODES = 5
 
 
 def train(config: BCConfig, ctx: RunContext) -> TrainOutput:
-    observation_space, num_actions = spaces_of(ctx)
+    observation_space, action_space = spaces_of(ctx)
     transitions = ctx.demos.transitions()
-    learner = BCLearner(config, observation_space, num_actions, ctx.seed)
+    learner = BCLearner(config, observation_space, action_space, ctx.seed)
     env = ctx.make_env(CURVE_EPISODES)
     progress = Progress(config.train_steps, "bc", unit="update", disable=not ctx.progress)
     chunk = max(config.train_steps // CURVE_POINTS, 1)
@@ -107,7 +148,7 @@ def train(config: BCConfig, ctx: RunContext) -> TrainOutput:
 
 ALGORITHM = AlgorithmSpec(
     name="bc",
-    supports=space_requirement("bc needs a Discrete action space (every shipped env has one)"),
+    supports=action_requirement("bc"),
     config_cls=BCConfig,
     train=train,
     observation_only=False,

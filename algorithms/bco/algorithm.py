@@ -8,6 +8,12 @@
         behavioural cloning of pi(a | s) on the labelled expert states
         publish pi to the rollout workers, evaluate it greedily, checkpoint
 
+Discrete actions: p and pi are categorical. Box actions: both are Gaussians over actions
+normalised to [-1, 1] (the agent's actions clipped to the bounds, as the env applied them),
+fitted by maximum likelihood; an expert pair's label is the inverse model's mean, the greedy
+policy acts with its mean, the collecting policy samples. Only the action head and the losses
+differ (losses.HEADS).
+
 Placement: one learner (inverse model, policy, the expert pairs; a GPU when the cluster has
 one), one replay holding every agent transition (capacity = budget; `replay_shards` actors), and
 rollout workers with one env each, so the budget is met exactly. With sampling="async" the
@@ -27,11 +33,12 @@ import torch
 
 from lfo_ray import metrics as tags
 from lfo_ray.algorithms.bco.config import BCOConfig, interaction_schedule
-from lfo_ray.algorithms.bco.losses import behavioural_cloning_loss, infer_actions, inverse_dynamics_loss
-from lfo_ray.algorithms.bco.networks import BCOPolicy, InverseDynamicsNet, PolicyNet, policy_spec
+from lfo_ray.algorithms.bco.losses import HEADS
+from lfo_ray.algorithms.bco.networks import InverseDynamicsNet, PolicyNet, acting_policy, head_kind, policy_spec
 from lfo_ray.batch import SampleBatch
 from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
-from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, space_requirement
+from lfo_ray.distributions import ActionBounds
+from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
 from lfo_ray.learner import TorchLearner
 from lfo_ray.metrics import Progress
 from lfo_ray.placement import Handle, kill_all, learner_gpus, resolve
@@ -47,15 +54,18 @@ LABEL_CHUNK = 4096
 class BCOLearner(TorchLearner):
     """The inverse model, the policy, their optimisers, and the expert pairs they are fitted to."""
 
-    def __init__(self, config: BCOConfig, observation_space: gym.Space, num_actions: int,
+    def __init__(self, config: BCOConfig, observation_space: gym.Space, action_space: gym.Space,
                  expert_obs: np.ndarray, expert_next_obs: np.ndarray, seed: int) -> None:
         super().__init__(config.device)
         torch.manual_seed(seed)
         self.config = config
         self.obs_dtype = obs_dtype(observation_space)
+        self.action_space = action_space
+        self.losses = HEADS[head_kind(action_space)]
+        self.bounds = None if isinstance(action_space, gym.spaces.Discrete) else ActionBounds.of(action_space)
         self.rng = np.random.default_rng(seed)
-        inverse = InverseDynamicsNet(observation_space, num_actions, config.inverse_hidden, config.conv_channels)
-        policy = PolicyNet(observation_space, num_actions, config.policy_hidden, config.conv_channels)
+        inverse = InverseDynamicsNet(observation_space, action_space, config.inverse_hidden, config.conv_channels)
+        policy = PolicyNet(observation_space, action_space, config.policy_hidden, config.conv_channels)
         self.modules = {"inverse": inverse.to(self.device), "policy": policy.to(self.device)}
         self.optimizers = {
             "inverse": torch.optim.Adam(inverse.parameters(), lr=config.inverse_lr),
@@ -71,8 +81,16 @@ class BCOLearner(TorchLearner):
         """A tensor that owns its memory: arrays that came through Ray's object store are read-only."""
         return torch.tensor(np.asarray(array), dtype=dtype, device=self.device)
 
+    def action_tensor(self, actions: np.ndarray) -> torch.Tensor:
+        """The agent's actions as the inverse model's targets: class ids, or normalised Box actions
+        clipped to [-1, 1] (the env clipped them: the dynamics saw the clipped action)."""
+        if self.bounds is None:
+            return self.copy_tensor(np.asarray(actions) - self.action_space.start, torch.long)
+        normalised = self.bounds.from_env(np.asarray(actions).reshape(len(actions), self.bounds.dim))
+        return self.copy_tensor(np.clip(normalised, -1.0, 1.0), torch.float32)
+
     def inverse_step(self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor) -> dict[str, float]:
-        loss, metrics = inverse_dynamics_loss(self.modules["inverse"](obs, next_obs), actions)
+        loss, metrics = self.losses.inverse(self.modules["inverse"](obs, next_obs), actions)
         self.optimizers["inverse"].zero_grad()
         loss.backward()
         self.optimizers["inverse"].step()
@@ -81,29 +99,33 @@ class BCOLearner(TorchLearner):
 
     def update(self, batch: SampleBatch) -> dict[str, float]:
         """One inverse-dynamics step on agent transitions (s, a, s')."""
-        return self.inverse_step(self.copy_tensor(batch.obs, self.obs_dtype),
-                                 self.copy_tensor(batch.actions, torch.long),
+        return self.inverse_step(self.copy_tensor(batch.obs, self.obs_dtype), self.action_tensor(batch.actions),
                                  self.copy_tensor(batch.next_obs, self.obs_dtype))
 
     def fit_inverse(self, replay: Handle, num_updates: int, batch_size: int) -> dict[str, float]:
         """Refits the input statistics, then `num_updates` steps on minibatches of one replay pull."""
         data = resolve(replay.call("sample", num_updates * batch_size))
         obs, next_obs = self.copy_tensor(data.obs, self.obs_dtype), self.copy_tensor(data.next_obs, self.obs_dtype)
-        actions = self.copy_tensor(data.actions, torch.long)
+        actions = self.action_tensor(data.actions)
         self.modules["inverse"].encoder.fit(obs, next_obs)
         steps = [self.inverse_step(obs[rows], actions[rows], next_obs[rows])
                  for rows in (slice(k * batch_size, (k + 1) * batch_size) for k in range(num_updates))]
         return {name: float(np.mean([s[name] for s in steps])) for name in steps[0]}
 
     @torch.no_grad()
-    def label_demos(self) -> list[int]:
-        """Infers the expert's action for every demonstrated pair; returns how often each was inferred."""
+    def label_demos(self) -> dict[str, list[float]]:
+        """Infers the expert's action for every demonstrated pair; returns what was inferred: the
+        fraction of each Discrete action, or each normalised Box dimension's mean and std."""
         inverse = self.modules["inverse"]
-        labels = [infer_actions(inverse(self.expert_obs[i:i + LABEL_CHUNK], self.expert_next_obs[i:i + LABEL_CHUNK]))
+        labels = [self.losses.infer(inverse(self.expert_obs[i:i + LABEL_CHUNK],
+                                            self.expert_next_obs[i:i + LABEL_CHUNK]))
                   for i in range(0, len(self.expert_obs), LABEL_CHUNK)]
         self.expert_labels = torch.cat(labels)
-        num_actions = self.modules["policy"].num_actions
-        return torch.bincount(self.expert_labels, minlength=num_actions).tolist()
+        if self.bounds is not None:
+            return {"label_mean": self.expert_labels.mean(0).tolist(),
+                    "label_std": self.expert_labels.std(0, unbiased=False).tolist()}
+        counts = torch.bincount(self.expert_labels, minlength=int(self.action_space.n))
+        return {"label_fractions": (counts / max(len(self.expert_labels), 1)).tolist()}
 
     def fit_policy(self, num_updates: int, batch_size: int) -> dict[str, float]:
         """`num_updates` behavioural-cloning steps on expert states and their inferred actions."""
@@ -113,7 +135,7 @@ class BCOLearner(TorchLearner):
         steps = []
         for _ in range(num_updates):
             index = torch.as_tensor(self.rng.integers(len(self.expert_obs), size=batch_size), device=self.device)
-            loss, metrics = behavioural_cloning_loss(policy(self.expert_obs[index]), self.expert_labels[index])
+            loss, metrics = self.losses.clone(policy(self.expert_obs[index]), self.expert_labels[index])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -132,14 +154,26 @@ class BCOLearner(TorchLearner):
         self.rng.bit_generator.state = state["rng"]
 
 
-def env_spaces(ctx: RunContext) -> tuple[gym.Space, gym.spaces.Discrete]:
+def env_spaces(ctx: RunContext) -> tuple[gym.Space, gym.Space]:
     env = ctx.make_env(1)
     try:
-        if not isinstance(env.single_action_space, gym.spaces.Discrete):
-            raise ValueError(f"{ctx.env_id}: BCO needs a Discrete action space, got {env.single_action_space}")
         return env.single_observation_space, env.single_action_space
     finally:
         env.close()
+
+
+def supports(observation_space: gym.Space, action_space: gym.Space) -> str | None:
+    """BCO's AlgorithmSpec.supports: Box or Discrete observations, Discrete actions or a 1-D Box
+    with finite bounds."""
+    if not isinstance(observation_space, (gym.spaces.Box, gym.spaces.Discrete)):
+        return f"bco needs Box or Discrete observations, got {observation_space}"
+    if isinstance(action_space, gym.spaces.Discrete):
+        return None
+    try:
+        ActionBounds.of(action_space)
+    except ValueError:
+        return f"bco needs a Discrete action space or a 1-D Box with finite bounds, got {action_space}"
+    return None
 
 
 def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
@@ -148,11 +182,11 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
     expert = ctx.demos.transitions()
     placement = ctx.placement
     placement.start()
-    learner = placement.place(BCOLearner, config, observation_space, int(action_space.n), expert.obs,
+    learner = placement.place(BCOLearner, config, observation_space, action_space, expert.obs,
                               expert.next_obs, ctx.seed, num_gpus=learner_gpus(placement, config.device))
     replay = make_replay(placement, config.budget, ctx.seed, config.replay_shards,
                          num_cpus=0.25 / config.replay_shards)
-    acting = functools.partial(BCOPolicy, hidden=config.policy_hidden, conv_channels=config.conv_channels)
+    acting = functools.partial(acting_policy, hidden=config.policy_hidden, conv_channels=config.conv_channels)
     group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, 1, ctx.seed, acting)
     evaluator = (Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 16),
                            ctx.seed + 5_000, functools.partial(acting, greedy=True))
@@ -200,7 +234,7 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
             sps = new_steps / max(time.perf_counter() - start, 1e-9)
             # 2. Inverse dynamics on every agent transition so far; 3. label the expert pairs.
             inverse_metrics = resolve(learner.call("fit_inverse", replay, config.inverse_updates, config.batch_size))
-            label_counts = resolve(learner.call("label_demos"))
+            labels = resolve(learner.call("label_demos"))
             # 4. Behavioural cloning on the labels, and the new policy for the next interactions.
             policy_metrics = resolve(learner.call("fit_policy", config.policy_updates, config.batch_size))
             weights = resolve(learner.call("policy_weights"))
@@ -209,8 +243,7 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
             else:
                 sampler.publish(weights)
 
-            metrics = {**inverse_metrics, **policy_metrics,
-                       "label_fractions": [c / max(sum(label_counts), 1) for c in label_counts]}
+            metrics = {**inverse_metrics, **policy_metrics, **labels}
             for name, value in {**inverse_metrics, **policy_metrics}.items():
                 ctx.writer.add_scalar(tags.loss_tag(name), value, env_steps)
             for episode_return in returns:
@@ -256,7 +289,7 @@ ALGORITHM = AlgorithmSpec(
     name="bco",
     config_cls=BCOConfig,
     train=train,
-    supports=space_requirement("bco needs a Discrete action space (every shipped env has one)"),
+    supports=supports,
     observation_only=True,
     description="BCO(alpha): inverse dynamics from the agent's own play labels the expert's "
                 "observations, then behavioural cloning (Torabi et al. 2018).",

@@ -1,6 +1,10 @@
 """BCO's two networks, the inverse dynamics model p(a | s, s') and the policy pi(a | s).
 
-Both are an observation encoder followed by an MLP head giving action logits. The encoder is
+Both are an observation encoder followed by an action head: an MLP giving categorical logits for
+a Discrete action space, or the mean of a Gaussian over actions normalised to [-1, 1] with a
+learned state-independent log-std for a Box one (lfo_ray.distributions, `head_output`). The
+deployed policy is the "bco" architecture either way (a Box policy's actions are clipped to the
+bounds, its `squash`). The encoder is
 chosen once, from the observation space (`make_encoder`):
   - Box with 3 dims and dtype uint8 (an HxWxC image): a small stride-2 conv net;
   - any other Box (a vector): standardised features, with mean/std fitted on training data;
@@ -19,8 +23,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from lfo_ray.nets import obs_dtype
-from lfo_ray.policy import PolicySpec, register_architecture
+from lfo_ray.nets import ObsFeatures
+from lfo_ray.distributions import LOG_STD_MAX, LOG_STD_MIN, ActionBounds
+from lfo_ray.policy import PolicySpec, WorkerPolicy, register_architecture
 
 
 def is_image(space: gym.Space) -> bool:
@@ -28,30 +33,22 @@ def is_image(space: gym.Space) -> bool:
 
 
 class VectorEncoder(nn.Module):
-    """Flattens s (or [s, s' - s] for a pair) and standardises it with fitted statistics."""
+    """s standardised, or the pair as (s, s' - s) each standardised: lfo_ray.nets.ObsFeatures."""
 
     def __init__(self, space: gym.spaces.Box, pair: bool) -> None:
         super().__init__()
         self.pair = pair
-        self.out_features = int(np.prod(space.shape)) * (2 if pair else 1)
-        self.register_buffer("mean", torch.zeros(self.out_features))
-        self.register_buffer("std", torch.ones(self.out_features))
-
-    def features(self, obs: torch.Tensor, next_obs: torch.Tensor | None) -> torch.Tensor:
-        obs = obs.flatten(1).float()
-        if not self.pair:
-            return obs
-        return torch.cat([obs, next_obs.flatten(1).float() - obs], dim=1)
+        self.obs_features = ObsFeatures(space)
+        self.out_features = self.obs_features.dim * (2 if pair else 1)
 
     @torch.no_grad()
     def fit(self, obs: torch.Tensor, next_obs: torch.Tensor | None = None) -> None:
-        features = self.features(obs, next_obs)
-        self.mean.copy_(features.mean(dim=0))
-        # The floor keeps constant features (a velocity that random play never changes) finite.
-        self.std.copy_(features.std(dim=0).clamp_min(1e-6))
+        self.obs_features.fit(obs.float(), None if next_obs is None else next_obs.float())
 
     def forward(self, obs: torch.Tensor, next_obs: torch.Tensor | None = None) -> torch.Tensor:
-        return (self.features(obs, next_obs) - self.mean) / self.std
+        obs = obs.float()
+        x = self.obs_features(obs)
+        return x if not self.pair else torch.cat([x, self.obs_features.delta(obs, next_obs.float())], dim=1)
 
 
 class OneHotEncoder(nn.Module):
@@ -117,80 +114,89 @@ def mlp_head(in_features: int, hidden: Sequence[int], out: int) -> nn.Sequential
     return nn.Sequential(*layers, nn.Linear(widths[-1], out))
 
 
-class InverseDynamicsNet(nn.Module):
-    """Logits (B, A) of p(a | s, s')."""
+def as_action_space(actions: gym.Space | int) -> gym.Space:
+    """An action space; an int n stands for Discrete(n)."""
+    return gym.spaces.Discrete(actions) if isinstance(actions, int) else actions
 
-    def __init__(self, observation_space: gym.Space, num_actions: int, hidden: Sequence[int],
+
+def head_kind(action_space: gym.Space) -> str:
+    """"categorical" or "gaussian": which head, and which losses (losses.HEADS), BCO uses."""
+    return "categorical" if isinstance(action_space, gym.spaces.Discrete) else "gaussian"
+
+
+def head_width(action_space: gym.Space) -> int:
+    """Outputs of an action head's MLP: one logit per Discrete action, one mean per Box dimension."""
+    return ActionBounds.of(action_space).dim if head_kind(action_space) == "gaussian" else int(action_space.n)
+
+
+def gaussian_log_std(action_space: gym.Space) -> nn.Parameter | None:
+    """A Box head's learned state-independent log-std (normalised units); None for Discrete."""
+    return nn.Parameter(torch.zeros(head_width(action_space))) if head_kind(action_space) == "gaussian" else None
+
+
+def head_output(out: torch.Tensor, log_std: nn.Parameter | None) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """The head MLP's output as the losses take it: logits, or (mean, log_std) (losses.HEADS)."""
+    if log_std is None:
+        return out
+    return out, log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).expand_as(out)
+
+
+class InverseDynamicsNet(nn.Module):
+    """p(a | s, s'): logits (B, A), or (mean, log_std) of the normalised Box action."""
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space | int, hidden: Sequence[int],
                  conv_channels: Sequence[int]) -> None:
         super().__init__()
+        action_space = as_action_space(action_space)
         self.encoder = make_encoder(observation_space, True, conv_channels)
-        self.head = mlp_head(self.encoder.out_features, hidden, num_actions)
+        self.head = mlp_head(self.encoder.out_features, hidden, head_width(action_space))
+        self.log_std = gaussian_log_std(action_space)
 
-    def forward(self, obs: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(obs, next_obs))
+    def forward(self, obs: torch.Tensor, next_obs: torch.Tensor):
+        return head_output(self.head(self.encoder(obs, next_obs)), self.log_std)
 
 
 class PolicyNet(nn.Module):
-    """Logits (B, A) of pi(a | s): the "bco" architecture of lfo_ray.policy."""
+    """pi(a | s), shaped like `InverseDynamicsNet`'s output: the "bco" architecture of lfo_ray.policy."""
 
-    def __init__(self, observation_space: gym.Space, num_actions: int, hidden: Sequence[int],
+    squash = "clip"
+    """How a Box policy's normalised actions reach the bounds (lfo_ray.distributions.squash)."""
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space | int, hidden: Sequence[int],
                  conv_channels: Sequence[int]) -> None:
         super().__init__()
-        self.num_actions = int(num_actions)
+        self.action_space = as_action_space(action_space)
         self.encoder = make_encoder(observation_space, False, conv_channels)
-        self.head = mlp_head(self.encoder.out_features, hidden, num_actions)
+        self.head = mlp_head(self.encoder.out_features, hidden, head_width(self.action_space))
+        self.log_std = gaussian_log_std(self.action_space)
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(obs))
+    def forward(self, obs: torch.Tensor):
+        return head_output(self.head(self.encoder(obs)), self.log_std)
 
 
-def policy_spec(observation_space: gym.Space, action_space: gym.spaces.Discrete, hidden: Sequence[int],
-                conv_channels: Sequence[int]) -> PolicySpec:
-    """The deployed (greedy) policy's spec."""
+def policy_spec(observation_space: gym.Space, action_space: gym.Space, hidden: Sequence[int],
+                conv_channels: Sequence[int], greedy: bool = True) -> PolicySpec:
+    """The deployed policy's spec (greedy: the argmax, or the Gaussian's mean)."""
     return PolicySpec("bco", observation_space, action_space,
-                      {"hidden": list(hidden), "conv_channels": list(conv_channels)}, greedy=True)
+                      {"hidden": list(hidden), "conv_channels": list(conv_channels)}, greedy=greedy)
 
 
-def build_policy_net(observation_space: gym.Space, action_space: gym.spaces.Discrete, hidden: Sequence[int],
+def build_policy_net(observation_space: gym.Space, action_space: gym.Space, hidden: Sequence[int],
                      conv_channels: Sequence[int]) -> PolicyNet:
-    return PolicyNet(observation_space, int(action_space.n), hidden, conv_channels)
+    return PolicyNet(observation_space, action_space, hidden, conv_channels)
 
 
 register_architecture("bco", build_policy_net)
 
 
-class BCOPolicy:
-    """The CPU acting policy of the rollout workers and of evaluation.
+def acting_policy(observation_space: gym.Space, action_space: gym.Space, hidden: Sequence[int] = (64, 64),
+                  conv_channels: Sequence[int] = (16, 32), greedy: bool = False) -> WorkerPolicy:
+    """The CPU acting policy of the rollout workers and of evaluation (a RolloutWorker's policy factory).
 
-    Until the first weights arrive it acts uniformly at random: that is the pre-demonstration
-    phase. Afterwards it samples pi(a|s) (collecting), or takes its argmax (greedy: deployment).
-    Its random stream comes from the action space, which each rollout worker seeds differently.
+    Until the first weights arrive it acts uniformly at random over the action space (Box: over its
+    bounds): that is the pre-demonstration phase. Afterwards it samples pi(a|s) (collecting) or acts
+    greedily (deployment). Its random stream is seeded from the action space, which each rollout
+    worker seeds differently.
     """
-
-    def __init__(self, observation_space: gym.Space, action_space: gym.spaces.Discrete,
-                 hidden: Sequence[int] = (64, 64), conv_channels: Sequence[int] = (16, 32),
-                 greedy: bool = False) -> None:
-        if not isinstance(action_space, gym.spaces.Discrete):
-            raise ValueError(f"BCO needs a Discrete action space, got {action_space}")
-        self.net = PolicyNet(observation_space, int(action_space.n), hidden, conv_channels)
-        self.dtype = obs_dtype(observation_space)
-        self.greedy = greedy
-        self.rng = np.random.default_rng(action_space.np_random.integers(2**63))
-        self.has_weights = False
-
-    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        self.net.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
-        self.has_weights = True
-
-    @torch.no_grad()
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        num_actions = self.net.num_actions
-        if not self.has_weights:
-            return self.rng.integers(num_actions, size=len(obs))
-        logits = self.net(torch.as_tensor(np.asarray(obs), dtype=self.dtype))
-        if self.greedy:
-            return logits.argmax(dim=-1).numpy()
-        # Inverse-CDF sampling of each row's softmax with one uniform draw per row.
-        cdf = torch.softmax(logits.double(), dim=-1).cumsum(dim=-1).numpy()
-        draws = self.rng.random((len(obs), 1)) * cdf[:, -1:]
-        return np.minimum((cdf < draws).sum(axis=1), num_actions - 1)
+    spec = policy_spec(observation_space, action_space, hidden, conv_channels, greedy)
+    return WorkerPolicy(spec, np.random.default_rng(int(action_space.np_random.integers(2**63))))

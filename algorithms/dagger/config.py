@@ -21,6 +21,10 @@ class DAggerConfig(BCConfig):
     """Gradient steps on the aggregated dataset after each round."""
     curve_episodes: int = 100
     """Evaluation episodes after each round for the learning curve (not counted as env steps)."""
+    expert: str = "expert"
+    """The labeller: "expert" (the env's shipped expert, or one registered in Python with
+    lfo_ray.envs.experts.register_expert), a run directory of `lfo train`, or 'module:callable'
+    (a function or object mapping an observation batch to an action batch)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -42,7 +42,8 @@ def is_image(space: gym.Space) -> bool:
 def unsupported_spaces(observation_space: gym.Space, action_space: gym.Space) -> str | None:
     """Why ILPO cannot run with these spaces, or None (its AlgorithmSpec.supports)."""
     if not isinstance(action_space, gym.spaces.Discrete):
-        return f"ilpo's latent actions are discrete: it needs a Discrete action space, got {action_space}"
+        return (f"ilpo needs a Discrete action space (its latent actions map to discrete ones), got "
+                f"{action_space}: for continuous actions use bco or gaifo")
     if not isinstance(observation_space, gym.spaces.Box):
         return (f"ilpo needs Box observations (vectors or uint8 HxWxC images), got {observation_space}; "
                 f"for the grid world use lfo_ray/PixelGridWorld-v0")

@@ -1,17 +1,24 @@
-"""Behavioural cloning: the loss, and a short learning run on the real GridWorld."""
+"""Behavioural cloning: the losses, a short learning run on the real GridWorld, and Box actions
+(a linear map, and a linear controller on MuJoCo's InvertedPendulum)."""
 
 from __future__ import annotations
+
+import math
 
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch
 
+from lfo_ray.algorithms.bc.algorithm import BCLearner
 from lfo_ray.algorithms.bc.config import BCConfig
-from lfo_ray.algorithms.bc.losses import bc_loss
+from lfo_ray.algorithms.bc.losses import bc_loss, gaussian_bc_loss
 from lfo_ray.algorithms.bc.networks import CategoricalPolicyNet, mlp_policy
+from lfo_ray.experiment import train_run
+from lfo_ray.policy import read_policy
 
 from tests.algorithms.gridworld_helpers import train_and_score
+from tests.algorithms.pendulum_helpers import EPISODE_STEPS, PENDULUM
 
 
 
@@ -41,3 +48,45 @@ def test_bc_learns_gridworld(tmp_path):
     result, exact = train_and_score("bc", tmp_path, {"train_steps": 400})
     assert result["env_steps"] == 0
     assert exact > 9.0, exact
+
+
+# --- Box actions ---------------------------------------------------------------------------------
+
+def test_gaussian_bc_loss_is_the_negative_log_likelihood_of_normalised_actions():
+    mean, log_std = torch.tensor([[0.0, 0.5]]), torch.tensor([[0.0, math.log(0.5)]])
+    actions = torch.tensor([[1.0, 0.5]])
+    loss, parts = gaussian_bc_loss(mean, log_std, actions)
+    # N(1; 0, 1) and N(0.5; 0.5, 0.25): -log p = 0.5 + log sqrt(2 pi) and log 0.5 + log sqrt(2 pi).
+    half_log_2pi = 0.5 * math.log(2 * math.pi)
+    assert loss.item() == pytest.approx(0.5 + half_log_2pi + math.log(0.5) + half_log_2pi, rel=1e-6)
+    assert parts["mse"] == pytest.approx(0.5)
+    entropy = 2 * 0.5 * math.log(2 * math.pi * math.e) + math.log(0.5)
+    assert parts["entropy"] == pytest.approx(entropy, rel=1e-6)
+    with_entropy, _ = gaussian_bc_loss(mean, log_std, actions, ent_weight=1.0)
+    assert with_entropy.item() == pytest.approx(loss.item() - entropy, rel=1e-6)
+
+
+def test_bc_learns_a_linear_map_onto_box_actions(tmp_path):
+    rng = np.random.default_rng(0)
+    obs_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+    action_space = gym.spaces.Box(np.array([-2.0, 0.0], np.float32), np.array([2.0, 4.0], np.float32))
+    weights = rng.uniform(-0.5, 0.5, (4, 2))
+    obs = rng.uniform(-1, 1, (2000, 4)).astype(np.float32)
+    actions = (obs @ weights + [0.0, 2.0]).astype(np.float32)     # inside the bounds
+    learner = BCLearner(BCConfig(hidden=(), lr=1e-2, batch_size=256, greedy=True), obs_space, action_space, 0)
+    metrics = learner.train(obs, actions, 1500)
+    policy = learner.policy()
+    assert policy.spec.architecture == "gaussian"
+    test_obs = rng.uniform(-1, 1, (200, 4)).astype(np.float32)
+    np.testing.assert_allclose(policy.act(test_obs), test_obs @ weights + [0.0, 2.0], atol=0.05)
+    assert metrics["mse"] < 1e-3
+    saved = read_policy(policy.save(tmp_path))
+    np.testing.assert_allclose(saved.act(test_obs), policy.act(test_obs))
+
+
+@pytest.mark.learning
+def test_bc_imitates_a_linear_controller_on_the_inverted_pendulum(pendulum_demos, tmp_path):
+    result = train_run("bc", PENDULUM, pendulum_demos, 0, tmp_path, placement="local", eval_episodes=10,
+                       progress=False)
+    assert result["demo_return_mean"] == EPISODE_STEPS
+    assert result["return_mean"] >= 0.9 * result["demo_return_mean"], result["curve"]

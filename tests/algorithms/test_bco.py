@@ -12,14 +12,19 @@ import torch
 
 from lfo_ray.algorithms.bco import algorithm as bco_algorithm
 from lfo_ray.algorithms.bco.config import BCOConfig, interaction_schedule
-from lfo_ray.algorithms.bco.losses import behavioural_cloning_loss, infer_actions, inverse_dynamics_loss
-from lfo_ray.algorithms.bco.networks import BCOPolicy, InverseDynamicsNet, VectorEncoder
+from lfo_ray.algorithms.bco.algorithm import BCOLearner
+from lfo_ray.algorithms.bco.losses import (behavioural_cloning_loss, gaussian_cloning_loss,
+                                           gaussian_inverse_dynamics_loss, infer_actions, infer_gaussian_actions,
+                                           inverse_dynamics_loss)
+from lfo_ray.algorithms.bco.networks import InverseDynamicsNet, VectorEncoder, acting_policy
+from lfo_ray.batch import SampleBatch
 from lfo_ray.checkpoint import safe_torch_load
 from lfo_ray.collect import EpisodeCollector
 from lfo_ray.data import DatasetMetadata, ObsDataset, space_to_dict, write_dataset
 from lfo_ray.envs import make_vector_env
 from lfo_ray.experiment import evaluate_run, train_run
 
+from tests.algorithms.pendulum_helpers import EPISODE_STEPS, PENDULUM
 from tests.conftest import DEMOS
 
 CARTPOLE = "CartPole-v1"
@@ -67,6 +72,72 @@ def test_behavioural_cloning_loss_on_uniform_logits_is_log_num_actions():
     assert metrics["policy_entropy"] == pytest.approx(math.log(2))
 
 
+def test_gaussian_inverse_dynamics_loss_is_the_nll_of_the_normalised_actions_taken():
+    mean = torch.tensor([[0.0, 0.0], [0.5, -0.5]])
+    log_std = torch.log(torch.tensor([[1.0, 1.0], [0.5, 0.5]]))
+    actions = torch.tensor([[1.0, -1.0], [0.5, 0.0]])
+    loss, metrics = gaussian_inverse_dynamics_loss((mean, log_std), actions)
+    half_log_2pi = 0.5 * math.log(2 * math.pi)
+    # Row 0: two unit-Gaussian dims at z = 1; row 1: std 0.5, z = 0 and z = 1.
+    row0 = 2 * (0.5 + half_log_2pi)
+    row1 = 2 * (math.log(0.5) + half_log_2pi) + 0.5
+    assert loss.item() == pytest.approx((row0 + row1) / 2, abs=1e-6)
+    assert metrics["inverse_mse"] == pytest.approx((1 + 1 + 0 + 0.25) / 4)
+
+
+def test_gaussian_label_inference_takes_the_mean_inside_the_bounds():
+    mean = torch.tensor([[0.5, -1.7], [2.0, 0.0]])
+    assert infer_gaussian_actions((mean, torch.zeros(2, 2))).tolist() == [[0.5, -1.0], [1.0, 0.0]]
+    loss, metrics = gaussian_cloning_loss((torch.zeros(1, 1), torch.zeros(1, 1)), torch.zeros(1, 1))
+    assert loss.item() == pytest.approx(0.5 * math.log(2 * math.pi))
+    assert metrics["policy_mse"] == 0.0
+
+
+def test_box_inverse_dynamics_recovers_the_actions_of_known_dynamics():
+    # s' = s + 0.1 * a with a in Box([-2, -1], [2, 3]): the inverse model must read a off s' - s.
+    obs_space = gym.spaces.Box(-10, 10, (2,), np.float32)
+    action_space = gym.spaces.Box(np.array([-2.0, -1.0], np.float32), np.array([2.0, 3.0], np.float32))
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(4000, 2)).astype(np.float32)
+    actions = rng.uniform(action_space.low, action_space.high, (4000, 2)).astype(np.float32)
+    next_obs = obs + 0.1 * actions
+    expert_actions = np.array([[1.0, 0.0], [-2.0, 3.0], [0.5, -0.5]], np.float32)
+    expert_obs = rng.normal(size=(3, 2)).astype(np.float32)
+    config = BCOConfig(inverse_hidden=(32,), batch_size=256, inverse_lr=3e-3, device="cpu")
+    learner = BCOLearner(config, obs_space, action_space, expert_obs, expert_obs + 0.1 * expert_actions, seed=0)
+    batch = SampleBatch(obs, actions, np.zeros(4000, np.float32), next_obs, np.zeros(4000, bool), np.zeros(4000, bool))
+    learner.modules["inverse"].encoder.fit(torch.as_tensor(obs), torch.as_tensor(next_obs))
+    for step in range(1500):
+        metrics = learner.update(batch.take(rng.integers(4000, size=256)))
+    assert metrics["inverse_mse"] < 1e-3
+    summary = learner.label_demos()
+    # Labels are normalised: (a - center) / half_range, center (0, 1), half range (2, 2).
+    expected = (expert_actions - [0.0, 1.0]) / [2.0, 2.0]
+    np.testing.assert_allclose(learner.expert_labels.numpy(), expected, atol=0.05)
+    assert summary["label_mean"] == pytest.approx(expected.mean(0).tolist(), abs=0.05)
+    metrics = learner.fit_policy(10, 3)
+    assert set(metrics) == {"policy_loss", "policy_mse", "policy_entropy"}
+
+
+def test_box_acting_policy_is_uniform_in_the_bounds_then_samples_the_gaussian():
+    space = gym.spaces.Box(-1, 1, (3,))
+    actions = gym.spaces.Box(np.array([0.0, -3.0], np.float32), np.array([1.0, 3.0], np.float32), seed=2)
+    policy = acting_policy(space, actions, (8,))
+    obs = np.zeros((4000, 3), np.float32)
+    random = policy.act(obs)
+    assert random.shape == (4000, 2) and actions.contains(random.max(0)) and actions.contains(random.min(0))
+    assert random.mean(0) == pytest.approx([0.5, 0.0], abs=0.1)
+    state = {k: v.numpy().copy() for k, v in policy.spec.build().state_dict().items()}
+    last = max(k for k in state if k.startswith("head.") and k.endswith(".bias"))
+    state[last.replace("bias", "weight")][:] = 0.0
+    state[last][:] = [0.0, 0.5]                   # mean (0.5, 1.5) in env units
+    state["log_std"][:] = math.log(0.1)           # std (0.05, 0.3) in env units
+    policy.set_weights(state)
+    sampled = policy.act(obs)
+    assert sampled.mean(0) == pytest.approx([0.5, 1.5], abs=0.02)
+    assert sampled.std(0) == pytest.approx([0.05, 0.3], rel=0.1)
+
+
 # --- budget split and networks -------------------------------------------------------------------
 
 def test_interaction_schedule_spends_the_budget_exactly():
@@ -86,9 +157,10 @@ def test_vector_pair_encoder_standardises_state_and_change():
     next_obs = obs + torch.tensor([[0.001, 0.0], [-0.001, 0.0], [0.001, 0.0]])
     encoder.fit(obs, next_obs)
     features = encoder(obs, next_obs)
-    # The tiny change in the first coordinate becomes a unit-scale feature; the constant one stays finite.
+    # The state is standardised (on s and s' together), the tiny change in the first coordinate on its
+    # own to a unit-scale feature; the constant change stays finite.
     assert features.shape == (3, 4)
-    assert torch.allclose(features[:, :3].std(dim=0), torch.ones(3))
+    assert features[:, :3].std(dim=0, unbiased=False).tolist() == pytest.approx([1.0, 1.0, 1.0], abs=0.01)
     assert torch.isfinite(features).all()
 
 
@@ -98,17 +170,17 @@ def test_image_observations_go_through_the_conv_encoder():
     images = torch.randint(0, 256, (5, 12, 12, 3), dtype=torch.uint8)
     assert net(images, images).shape == (5, 4)
     actions = gym.spaces.Discrete(4, seed=0)
-    policy = BCOPolicy(space, actions, (8,), (4, 8), greedy=True)
-    policy.set_weights({k: v.numpy() for k, v in policy.net.state_dict().items()})
+    policy = acting_policy(space, actions, (8,), (4, 8), greedy=True)
+    policy.set_weights({k: v.numpy() for k, v in policy.spec.build().state_dict().items()})
     assert policy.act(images.numpy()).shape == (5,)
 
 
 def test_acting_policy_is_random_until_weights_arrive_then_samples_them():
     space = gym.spaces.Box(-1, 1, (3,))
-    policy = BCOPolicy(space, gym.spaces.Discrete(3, seed=1), (8,))
+    policy = acting_policy(space, gym.spaces.Discrete(3, seed=1), (8,))
     obs = np.zeros((3000, 3), np.float32)
     assert np.bincount(policy.act(obs), minlength=3).min() > 900
-    state = {k: v.numpy().copy() for k, v in policy.net.state_dict().items()}
+    state = {k: v.numpy().copy() for k, v in policy.spec.build().state_dict().items()}
     last = max(k for k in state if k.startswith("head.") and k.endswith(".bias"))
     state[last.replace("bias", "weight")][:] = 0.0
     state[last][:] = [0.0, 0.0, math.log(8.0)]  # pi = (0.1, 0.1, 0.8) everywhere
@@ -228,3 +300,14 @@ def test_bco_imitates_cartpole_from_1000_interactions(cartpole_demos, tmp_path):
                        eval_episodes=10, progress=False)
     assert result["env_steps"] == 1000
     assert result["return_mean"] >= 450
+
+
+@pytest.mark.learning
+def test_bco_imitates_a_linear_controller_on_the_inverted_pendulum(pendulum_demos, tmp_path):
+    overrides = {"budget": 300, "alpha": 0.5, "iterations": 1, "inverse_updates": 500, "policy_updates": 500,
+                 "eval_episodes": 0}
+    result = train_run("bco", PENDULUM, pendulum_demos, 0, tmp_path, overrides=overrides, placement="local",
+                       eval_episodes=10, progress=False)
+    assert result["env_steps"] == 300
+    assert result["demo_return_mean"] == EPISODE_STEPS
+    assert result["return_mean"] >= 0.9 * result["demo_return_mean"], result["metrics"]
