@@ -40,14 +40,26 @@ BUDGET_FIELD = {"ilpo": "interaction_budget", "bco": "budget"}
 GRID = np.arange(0, BUDGET + 1, 100)
 # name -> (algorithm, config overrides, what it changes). Every row of the table is one of these.
 VARIANTS: dict[str, tuple[str, dict[str, str], str]] = {
-    "ilpo": ("ilpo", {}, "ILPO with its config defaults"),
+    "ilpo": ("ilpo", {}, "ILPO with its config defaults (= ilpo-delta-assign since issue 13)"),
     "bco": ("bco", {}, "BCO(alpha) with its config defaults"),
-    "ilpo-delta": ("ilpo", {"delta_standardize": "true"},
+    "ilpo-paper": ("ilpo", {"delta_standardize": "false", "policy_term": "expected"},
+                   "ILPO as the paper trains it, the defaults before issue 13"),
+    "ilpo-delta": ("ilpo", {"delta_standardize": "true", "policy_term": "expected"},
                    "LPN predicts and remap compares per-dimension standardised state changes"),
     "ilpo-delta-assign": ("ilpo", {"delta_standardize": "true", "policy_term": "assignment"},
                           "ilpo-delta, and pi(z|s) trained by cross-entropy to the closest latent"),
 }
 RESULTS_JSON = "ilpo_reproduction.json"
+# The 10-seed table of main@5e040ed (`python experiments/reproduce_ilpo.py`, runs not kept, so not
+# in the JSON): (env, demos) -> (ILPO defaults then = ilpo-paper, BCO(alpha)) final return.
+EARLIER = {
+    ("CartPole-v1", "clean"): ("500.0 ± 0.0", "500.0 ± 0.0"),
+    ("CartPole-v1", "noisy"): ("500.0 ± 0.0", "500.0 ± 0.0"),
+    ("Acrobot-v1", "clean"): ("-106.4 ± 16.3", "-118.4 ± 14.7"),
+    ("Acrobot-v1", "noisy"): ("-84.9 ± 7.0", "-102.5 ± 7.1"),
+    ("MountainCar-v0", "clean"): ("-141.7 ± 26.5", "-100.7 ± 0.5"),
+    ("MountainCar-v0", "noisy"): ("-163.3 ± 34.0", "-100.8 ± 0.4"),
+}
 DIAGNOSTICS = (  # (metrics key, column, format)
     ("diag_latents_used", "latents used", "{:.1f}"),
     ("diag_remap_maxp", "remap max-p", "{:.2f}"),
@@ -156,6 +168,12 @@ def mean_metric(results: list[dict], key: str) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
+def describe(variant: str) -> str:
+    _, sets, what = VARIANTS[variant]
+    settings = ", ".join(f"{key}={value}" for key, value in sets.items())
+    return f"`{variant}`: {what}" + (f" ({settings})" if settings else "")
+
+
 def table(groups: dict, randoms: dict[str, float], command: str, seeds_full: int = 10) -> str:
     lines = [
         "# ILPO and its variants vs BCO, 1,000 environment interactions",
@@ -166,8 +184,7 @@ def table(groups: dict, randoms: dict[str, float], command: str, seeds_full: int
                     for v in sorted({key[0] for key in groups}))
         + " (one torch thread per run, 2 cores shared with other jobs: inflated).",
         "",
-        "Variants: " + "; ".join(f"`{name}`: {what}" + (f" ({', '.join(f'{k}={v}' for k, v in sets.items())})" if sets else "")
-                                 for name, (_, sets, what) in VARIANTS.items() if any(k[0] == name for k in groups)) + ".",
+        "Variants: " + "; ".join(describe(name) for name in VARIANTS if any(k[0] == name for k in groups)) + ".",
         "",
         "Final return: 20 greedy evaluation episodes after training, mean over seeds ± 95% "
         "confidence interval (Student t). Normalised %: 100 (final - random) / (demonstrations - "
@@ -208,7 +225,10 @@ def table(groups: dict, randoms: dict[str, float], command: str, seeds_full: int
                              f"acc{m.get('diag_policy_accuracy', float('nan')):.2f} "
                              f"exit{m.get('diag_ood_first_step', float('nan')):.0f}")
             per_seed.append(f"- {env_id} {demos} {variant}: " + ", ".join(cells))
-    lines += ["", "Per seed (normalised %, latents used, remap max-p, policy accuracy, first exit step):", ""]
+    lines += ["", "Earlier 10-seed runs (main@5e040ed, same protocol, runs not kept; ILPO then = "
+              "`ilpo-paper`): " + "; ".join(f"{env} {demos}: ILPO {ilpo}, BCO(alpha) {bco}"
+                                                     for (env, demos), (ilpo, bco) in EARLIER.items()) + ".",
+              "", "Per seed (normalised %, latents used, remap max-p, policy accuracy, first exit step):", ""]
     return "\n".join(lines + per_seed) + "\n"
 
 

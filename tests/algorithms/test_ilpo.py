@@ -177,7 +177,7 @@ def test_delta_standardize_predicts_and_remaps_standardised_changes(cartpole_dem
     from lfo_ray.algorithms.ilpo.algorithm import ILPOLearner
 
     space = gym.make("CartPole-v1").observation_space
-    plain = ILPOLearner(ILPOConfig(**TINY), space, 2, 2, str(cartpole_demos), 0)
+    plain = ILPOLearner(ILPOConfig(**TINY, delta_standardize=False), space, 2, 2, str(cartpole_demos), 0)
     learner = ILPOLearner(ILPOConfig(**TINY, delta_standardize=True), space, 2, 2, str(cartpole_demos), 0)
     buffer = learner.demos.buffer
     x, x_next = learner._x(buffer.obs), learner._x(buffer.next_obs)
