@@ -1,15 +1,20 @@
-"""ILPO vs BCO with 1,000 environment interactions (the ILPO paper's classic-control setting).
+"""ILPO (and its variants) vs BCO with 1,000 environment interactions (the ILPO paper's
+classic-control setting).
 
     python experiments/reproduce_ilpo.py                       # 10 seeds, every env and demo set
-    python experiments/reproduce_ilpo.py --seeds 3 --envs CartPole-v1 --algos ilpo
+    python experiments/reproduce_ilpo.py --variants ilpo-delta --envs MountainCar-v0 --seed-list 0 1 2
+    python experiments/reproduce_ilpo.py --table-only           # rewrite the table from the JSON
 
-For each environment, demonstration set (clean, and 25% random actions), algorithm and seed, one
-`lfo train` run (in-process placement, one torch thread, at most --procs runs at a time) writes
-RUNS/<algo>/<demos>/seed<k>/result.json; finished runs are reused, so the script can be stopped
-and restarted. It then writes into experiments/results/:
-  ilpo_reproduction.md   final returns (mean and 95% confidence interval over seeds), the
-                         demonstrations' return, a random policy's return, and the share of seeds
-                         reaching 95% of the demonstrations' return
+A variant is an algorithm plus config overrides (VARIANTS below; one implementation, switches in
+its config). For each environment, demonstration set (clean, and 25% random actions), variant and
+seed, one `lfo train` run (in-process placement, one torch thread, at most --procs runs at a time)
+writes RUNS/<variant>/<demos>/seed<k>/result.json; finished runs are reused, so the script can be
+stopped and restarted. Each finished run is merged at once into
+experiments/results/ilpo_reproduction.json (so a partial table survives), from which it writes:
+  ilpo_reproduction.md   per variant: final returns (mean and 95% confidence interval over seeds),
+                         the demonstrations' and a random policy's return, the normalised score,
+                         its worst seed, and ILPO's remap diagnostics (means over seeds), then the
+                         diagnostics per seed
   ilpo_reproduction.png  return vs interactions, mean and 95% confidence band, per env and demo set
 """
 
@@ -36,6 +41,38 @@ BUDGET = 1_000
 # The interaction budget is a field of each algorithm's config, under its own name.
 BUDGET_FIELD = {"ilpo": "interaction_budget", "bco": "budget"}
 GRID = np.arange(0, BUDGET + 1, 100)
+# name -> (algorithm, config overrides, what it changes). Every row of the table is one of these.
+VARIANTS: dict[str, tuple[str, dict[str, str], str]] = {
+    "ilpo": ("ilpo", {}, "ILPO with its config defaults (= ilpo-delta-assign since issue 13)"),
+    "bco": ("bco", {}, "BCO(alpha) with its config defaults"),
+    "ilpo-paper": ("ilpo", {"delta_standardize": "false", "policy_term": "expected"},
+                   "ILPO as the paper trains it, the defaults before issue 13"),
+    "ilpo-delta": ("ilpo", {"delta_standardize": "true", "policy_term": "expected"},
+                   "LPN predicts and remap compares per-dimension standardised state changes"),
+    "ilpo-delta-assign": ("ilpo", {"delta_standardize": "true", "policy_term": "assignment"},
+                          "ilpo-delta, and pi(z|s) trained by cross-entropy to the closest latent"),
+}
+RESULTS_JSON = "ilpo_reproduction.json"
+# The 10-seed table of main@5e040ed (`python experiments/reproduce_ilpo.py`, runs not kept, so not
+# in the JSON): (env, demos) -> (ILPO defaults then = ilpo-paper, BCO(alpha)) final return.
+EARLIER = {
+    ("CartPole-v1", "clean"): ("500.0 ± 0.0", "500.0 ± 0.0"),
+    ("CartPole-v1", "noisy"): ("500.0 ± 0.0", "500.0 ± 0.0"),
+    ("Acrobot-v1", "clean"): ("-106.4 ± 16.3", "-118.4 ± 14.7"),
+    ("Acrobot-v1", "noisy"): ("-84.9 ± 7.0", "-102.5 ± 7.1"),
+    ("MountainCar-v0", "clean"): ("-141.7 ± 26.5", "-100.7 ± 0.5"),
+    ("MountainCar-v0", "noisy"): ("-163.3 ± 34.0", "-100.8 ± 0.4"),
+}
+DIAGNOSTICS = (  # (metrics key, column, format)
+    ("diag_latents_used", "latents used", "{:.1f}"),
+    ("diag_remap_maxp", "remap max-p", "{:.2f}"),
+    ("diag_remap_entropy", "remap H", "{:.2f}"),
+    ("diag_remap_distinct", "actions over z", "{:.1f}"),
+    ("diag_label_purity", "label purity", "{:.2f}"),
+    ("diag_policy_accuracy", "policy acc", "{:.2f}"),
+    ("diag_ood_share", "OOD share", "{:.2f}"),
+    ("diag_ood_first_step", "first exit", "{:.0f}"),
+)
 
 
 def run_one(task: tuple[str, str, str, int, str, dict]) -> dict:
@@ -45,7 +82,7 @@ def run_one(task: tuple[str, str, str, int, str, dict]) -> dict:
     from lfo_ray.experiment import train_run
 
     torch.set_num_threads(1)
-    algo, env_id, demos, seed, out, overrides = task
+    algo, env_id, demos, seed, out, overrides = task  # algo: the variant's algorithm
     result_path = Path(out) / "result.json"
     if result_path.exists():
         return json.loads(result_path.read_text())
@@ -53,6 +90,14 @@ def run_one(task: tuple[str, str, str, int, str, dict]) -> dict:
     return train_run(algo, env_id, demos, seed, out, overrides=overrides, eval_episodes=20,
                      placement="local", progress=False, overwrite=True)
 
+
+def confidence(values: np.ndarray) -> tuple[float, float]:
+    """Mean and half-width of the 95% Student-t interval (lfo_ray.stats; nan for no values)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return float("nan"), 0.0
+    mean, half = t_interval(values)
+    return float(mean), float(half)
 
 def on_grid(curve: list[list[float]]) -> np.ndarray:
     """A run's [env_steps, return] curve, read at GRID (holding the last value measured)."""
@@ -79,9 +124,8 @@ def plot(groups: dict, randoms: dict[str, float], envs: list[str], path: Path) -
                 measured = ~np.isnan(curves).all(axis=0)
                 mean = np.full(len(GRID), np.nan)
                 mean[measured] = np.nanmean(curves[:, measured], axis=0)
-                half = np.array([t_interval(c[~np.isnan(c)])[1] if (~np.isnan(c)).any() else 0.0
-                                 for c in curves.T])
-                ax.plot(GRID, mean, label=f"{algo.upper()} (n={len(curves)})")
+                half = np.array([confidence(c[~np.isnan(c)])[1] for c in curves.T])
+                ax.plot(GRID, mean, label=f"{algo} (n={len(curves)})")
                 ax.fill_between(GRID, mean - half, mean + half, alpha=0.25)
             if cell:
                 ax.axhline(next(iter(cell.values()))["demo_return"], color="k", ls="--", lw=1,
@@ -96,93 +140,167 @@ def plot(groups: dict, randoms: dict[str, float], envs: list[str], path: Path) -
     plt.close(fig)
 
 
-def table(groups: dict, randoms: dict[str, float], command: str, wall_s: float) -> str:
+def score(value: float, demo: float, rand: float) -> float:
+    """Normalised %: 100 (value - random) / (demonstrations - random)."""
+    return 100 * (value - rand) / (demo - rand)
+
+
+def mean_metric(results: list[dict], key: str) -> float:
+    values = [r.get("metrics", {}).get(key) for r in results]
+    values = [v for v in values if v is not None and not np.isnan(v)]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def describe(variant: str) -> str:
+    _, sets, what = VARIANTS[variant]
+    settings = ", ".join(f"{key}={value}" for key, value in sets.items())
+    return f"`{variant}`: {what}" + (f" ({settings})" if settings else "")
+
+
+def table(groups: dict, randoms: dict[str, float], command: str, seeds_full: int = 10) -> str:
     lines = [
-        "# ILPO vs BCO, 1,000 environment interactions",
+        "# ILPO and its variants vs BCO, 1,000 environment interactions",
         "",
-        f"Command: `{command}`  ",
-        f"Wall time of this invocation: {wall_s / 60:.1f} min (runs already on disk are reused, not "
-        f"re-timed). Sum of the runs' own wall times: "
-        + ", ".join(f"{algo} {sum(r['wall_s'] for (a, _, _), g in groups.items() if a == algo for r in g['results']) / 60:.0f} min"
-                    for algo in sorted({key[0] for key in groups}))
-        + " (one torch thread per run).",
+        f"Last command: `{command}` (rows merge every invocation's runs, from {RESULTS_JSON}). "
+        "Sum of the runs' own wall times: "
+        + ", ".join(f"{v} {sum(r['wall_s'] for (name, _, _), g in groups.items() if name == v for r in g['results']) / 60:.0f} min"
+                    for v in sorted({key[0] for key in groups}))
+        + " (one torch thread per run, 2 cores shared with other jobs: inflated).",
+        "",
+        "Variants: " + "; ".join(describe(name) for name in VARIANTS if any(k[0] == name for k in groups)) + ".",
         "",
         "Final return: 20 greedy evaluation episodes after training, mean over seeds ± 95% "
-        "confidence interval (Student t). Raw %: mean final return / demonstrations' mean return "
-        "(for negative returns, demonstrations' / final). Normalised %: 100 (final - random) / "
-        "(demonstrations - random). Seeds >= 95%: seeds whose own normalised score reaches 95. "
-        "Interactions: environment steps used for learning (evaluation excluded).",
+        "confidence interval (Student t). Normalised %: 100 (final - random) / (demonstrations - "
+        "random); worst: the lowest seed's. Seeds >= 95%: seeds whose own normalised score reaches "
+        "95. Rows with fewer than " f"{seeds_full} seeds are PARTIAL (screening or unfinished). "
+        "Diagnostics (ILPO, means over seeds, on up to 4,096 demonstration transitions and 3 greedy "
+        "episodes): latents used = latents argmax_z pi(z|s) picks on >= 5% of demonstration states; "
+        "remap max-p / H = mean max-probability / normalised entropy of ARN(a|s,z*); actions over z "
+        "= distinct actions argmax_a ARN(a|s,z) takes over the latents; label purity = how well "
+        "the remap labels z_min(s,s') separate the demonstrations' real actions (recorded in the "
+        "files, used only here); policy acc = greedy action == demonstrated action; OOD share = "
+        "visited states farther from the demonstrations than 95% of demonstration states are from "
+        "other episodes; first exit = median step of the first such state.",
         "",
-        "| env | demos | demo return | random | algo | seeds | interactions | final return | "
-        "raw % | normalised % | seeds >= 95% |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| env | demos | demo return | random | variant | seeds | final return | normalised % | worst % | "
+        "seeds >= 95% | " + " | ".join(col for _, col, _ in DIAGNOSTICS) + " |",
+        "|" + "---|" * (10 + len(DIAGNOSTICS)),
     ]
-    for (algo, env_id, demos), group in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
-        results = group["results"]
+    per_seed = []
+    for (variant, env_id, demos), group in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
+        results = sorted(group["results"], key=lambda r: r["seed"])
         finals = np.array([r["return_mean"] for r in results])
-        mean, half = t_interval(finals)
+        mean, half = confidence(finals)
         demo, rand = group["demo_return"], randoms[env_id]
-        score = lambda value: 100 * (value - rand) / (demo - rand)  # noqa: E731
-        raw = 100 * (mean / demo if demo > 0 else demo / mean)
-        reached = sum(score(v) >= 95 for v in finals)
-        steps = sorted({r["env_steps"] for r in results})
-        lines.append(f"| {env_id} | {demos} | {demo:.1f} | {rand:.1f} | {algo} | {len(results)} | "
-                     f"{'/'.join(map(str, steps))} | {mean:.1f} ± {half:.1f} | {raw:.0f} | "
-                     f"{score(mean):.0f} | {reached}/{len(results)} |")
-    return "\n".join(lines) + "\n"
+        scores = [score(v, demo, rand) for v in finals]
+        partial = "" if len(results) >= seeds_full else " PARTIAL"
+        diags = [fmt.format(mean_metric(results, key)) if results[0].get("metrics", {}).get(key) is not None
+                 else "" for key, _, fmt in DIAGNOSTICS]
+        lines.append(f"| {env_id} | {demos} | {demo:.1f} | {rand:.1f} | {variant} | {len(results)}{partial} | "
+                     f"{mean:.1f} ± {half:.1f} | {score(mean, demo, rand):.0f} | {min(scores):.0f} | "
+                     f"{sum(x >= 95 for x in scores)}/{len(results)} | " + " | ".join(diags) + " |")
+        if any("diag_latents_used" in r.get("metrics", {}) for r in results):
+            cells = []
+            for r, x in zip(results, scores):
+                m = r["metrics"]
+                cells.append(f"s{r['seed']} {x:.0f}% z{m.get('diag_latents_used', float('nan')):.0f} "
+                             f"p{m.get('diag_remap_maxp', float('nan')):.2f} "
+                             f"acc{m.get('diag_policy_accuracy', float('nan')):.2f} "
+                             f"exit{m.get('diag_ood_first_step', float('nan')):.0f}")
+            per_seed.append(f"- {env_id} {demos} {variant}: " + ", ".join(cells))
+    lines += ["", "Earlier 10-seed runs (main@5e040ed, same protocol, runs not kept; ILPO then = "
+              "`ilpo-paper`): " + "; ".join(f"{env} {demos}: ILPO {ilpo}, BCO(alpha) {bco}"
+                                                     for (env, demos), (ilpo, bco) in EARLIER.items()) + ".",
+              "", "Per seed (normalised %, latents used, remap max-p, policy accuracy, first exit step):", ""]
+    return "\n".join(lines + per_seed) + "\n"
+
+
+def load_store(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {"runs": {}, "random": {}}
+
+
+def save_store(path: Path, store: dict) -> None:
+    from lfo_ray.data.parquet import atomic_write
+
+    text = json.dumps(store, indent=1, sort_keys=True)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def compact(result: dict) -> dict:
+    keep = ("seed", "return_mean", "return_std", "env_steps", "demo_return_mean", "wall_s", "curve", "metrics")
+    return {key: result.get(key) for key in keep}
+
+
+def groups_from(store: dict) -> dict:
+    groups: dict = {}
+    for key, result in store["runs"].items():
+        variant, env_id, demos, _ = key.split("|")
+        group = groups.setdefault((variant, env_id, demos), {"results": [], "demo_return": result["demo_return_mean"]})
+        group["results"].append(result)
+    return groups
 
 
 def main() -> None:
     from lfo_ray import algorithms
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1")
+    parser.add_argument("--seed-list", type=int, nargs="*", help="these seeds instead of --seeds")
     parser.add_argument("--envs", nargs="*", default=list(ENVS), choices=ENVS)
-    parser.add_argument("--algos", nargs="*", default=["ilpo", "bco"])
+    parser.add_argument("--demos", nargs="*", default=[label for label, _ in DEMO_SETS],
+                        choices=[label for label, _ in DEMO_SETS])
+    parser.add_argument("--variants", nargs="*", default=["ilpo", "bco"], choices=list(VARIANTS))
     parser.add_argument("--procs", type=int, default=2, help="runs at a time (the machine has 2 cores)")
     parser.add_argument("--runs", type=Path, default=Path("/tmp/lfo_reproduce_ilpo"),
                         help="where each run writes its directory")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--set", action="append", default=[], metavar="ALGO:KEY=VALUE",
-                        help="config override for one algorithm, e.g. ilpo:lpn_steps=3000")
+    parser.add_argument("--table-only", action="store_true", help="only rewrite the table from the JSON")
     args = parser.parse_args()
     command = "python experiments/reproduce_ilpo.py " + " ".join(sys.argv[1:])
-    algos = [a for a in args.algos if a in algorithms.names()]
-    for missing in sorted(set(args.algos) - set(algos)):
-        print(f"{missing}: not registered in lfo_ray.algorithms, skipped")
-    overrides: dict[str, dict[str, str]] = {a: {BUDGET_FIELD.get(a, "budget"): str(BUDGET)} for a in algos}
-    for item in args.set:
-        algo, _, assignment = item.partition(":")
-        key, _, value = assignment.partition("=")
-        overrides.setdefault(algo, {})[key] = value
+    args.out.mkdir(parents=True, exist_ok=True)
+    store_path = args.out / RESULTS_JSON
+    seeds = args.seed_list if args.seed_list is not None else list(range(args.seeds))
 
     tasks, keys = [], []
-    for env_id in args.envs:
-        for label, suffix in DEMO_SETS:
-            demos = DEMOS / f"{env_id}{suffix}.parquet"
-            if not demos.exists():
-                print(f"{demos.name}: not found, skipped")
-                continue
-            for algo in algos:
-                for seed in range(args.seeds):
-                    out = args.runs / algo / f"{env_id}{suffix}" / f"seed{seed}"
-                    tasks.append((algo, env_id, str(demos), seed, str(out), overrides[algo]))
-                    keys.append((algo, env_id, label))
-    start = time.perf_counter()
-    groups: dict = {}
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(args.procs, maxtasksperchild=1) as pool:
-        for done, (key, result) in enumerate(zip(keys, pool.imap(run_one, tasks)), 1):
-            group = groups.setdefault(key, {"results": [], "demo_return": result["demo_return_mean"]})
-            group["results"].append(result)
-            print(f"[{done}/{len(tasks)}] {key[0]} {key[1]} {key[2]} seed {result['seed']}: "
-                  f"return {result['return_mean']:.1f} ({result['env_steps']} interactions, "
-                  f"{result['wall_s']:.0f} s)", flush=True)
-    wall_s = time.perf_counter() - start
-    randoms = {env_id: random_return(env_id) for env_id in sorted({key[1] for key in groups})}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "ilpo_reproduction.md").write_text(table(groups, randoms, command, wall_s))
-    plot(groups, randoms, [e for e in args.envs if any(k[1] == e for k in groups)],
+    for variant in [] if args.table_only else args.variants:
+        algo, sets, _ = VARIANTS[variant]
+        if algo not in algorithms.names():
+            print(f"{variant}: {algo} is not registered in lfo_ray.algorithms, skipped")
+            continue
+        overrides = {BUDGET_FIELD.get(algo, "budget"): str(BUDGET), **sets}
+        for env_id in args.envs:
+            for label, suffix in DEMO_SETS:
+                demos = DEMOS / f"{env_id}{suffix}.parquet"
+                if label not in args.demos:
+                    continue
+                if not demos.exists():
+                    print(f"{demos.name}: not found, skipped")
+                    continue
+                for seed in seeds:
+                    out = args.runs / variant / f"{env_id}{suffix}" / f"seed{seed}"
+                    tasks.append((algo, env_id, str(demos), seed, str(out), overrides))
+                    keys.append(f"{variant}|{env_id}|{label}|{seed}")
+    if tasks:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(args.procs, maxtasksperchild=1) as pool:
+            for done, (key, result) in enumerate(zip(keys, pool.imap(run_one, tasks)), 1):
+                store = load_store(store_path)   # another invocation may have merged runs meanwhile
+                store["runs"][key] = compact(result)
+                save_store(store_path, store)
+                diag = " ".join(f"{name[5:]}={value:.2f}" for name, value in result.get("metrics", {}).items()
+                                if name.startswith("diag_"))
+                print(f"[{done}/{len(tasks)}] {key}: return {result['return_mean']:.1f} "
+                      f"({result['env_steps']} interactions, {result['wall_s']:.0f} s) {diag}", flush=True)
+    store = load_store(store_path)
+    groups = groups_from(store)
+    if not groups:
+        print("no finished runs yet")
+        return
+    for env_id in sorted({key[1] for key in groups} - set(store["random"])):
+        store["random"][env_id] = random_return(env_id)   # the shipped anchor (envs/anchors.json)
+    save_store(store_path, store)
+    (args.out / "ilpo_reproduction.md").write_text(table(groups, store["random"], command))
+    plot(groups, store["random"], [e for e in ENVS if any(k[1] == e for k in groups)],
          args.out / "ilpo_reproduction.png")
     print((args.out / "ilpo_reproduction.md").read_text())
 

@@ -31,10 +31,12 @@ import numpy as np
 import torch
 
 from lfo_ray.algorithms.ilpo.config import ILPOConfig
+from lfo_ray.algorithms.ilpo import diagnostics as diag
 from lfo_ray.algorithms.ilpo.losses import arn_loss, closest_latent, lpn_loss
 from lfo_ray.algorithms.ilpo.networks import ILPOPolicy, build_networks, is_image, unsupported_spaces
 from lfo_ray.batch import SampleBatch
 from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
+from lfo_ray.data.parquet import iter_transitions
 from lfo_ray.demos import DemoSampler
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, env_spaces
 from lfo_ray.learner import TorchLearner
@@ -80,7 +82,21 @@ class ILPOLearner(TorchLearner):
         self.demos = DemoSampler(demos_path, seed=seed, max_rows=config.demo_buffer_rows)
         if config.standardize and not is_image(observation_space):
             self.lpn.normalizer.fit(self.demos.buffer.obs)
+        # The LPN predicts, and the remapping compares, (x' - x - delta_shift) / delta_scale.
+        # Recomputed from the same demonstrations on resume, so not checkpointed.
+        self.delta_shift = torch.zeros((), device=self.device)
+        self.delta_scale = torch.ones((), device=self.device)
+        if config.delta_standardize and not is_image(observation_space):
+            with torch.no_grad():
+                buffer = self.demos.buffer
+                change = self._x(buffer.next_obs) - self._x(buffer.obs)
+                self.delta_shift = change.mean(0)
+                self.delta_scale = change.std(0).clamp_min(1e-6)
         self.lpn_steps = 0
+
+    def _change(self, x: torch.Tensor, x_next: torch.Tensor) -> torch.Tensor:
+        """The observed change in the LPN's prediction space."""
+        return (x_next - x - self.delta_shift) / self.delta_scale
 
     def _x(self, obs: np.ndarray) -> torch.Tensor:
         return self.lpn.normalizer(obs)
@@ -101,7 +117,7 @@ class ILPOLearner(TorchLearner):
         demo = self.demos.sample(self.config.lpn_batch_size)
         obs, next_obs = self._x(demo.obs), self._x(demo.next_obs)
         deltas, latent_logits = self.lpn(obs)
-        loss, metrics = lpn_loss(obs, next_obs, deltas, latent_logits)
+        loss, metrics = lpn_loss(self._change(obs, next_obs), deltas, latent_logits, self.config.policy_term)
         optimizer = self.optimizers["lpn"]
         optimizer.zero_grad()
         loss.backward()
@@ -113,9 +129,9 @@ class ILPOLearner(TorchLearner):
     def remap_labels(self, obs: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
         """(B,) z_min: the latent action whose predicted next state is closest to the real one."""
         deltas, _ = self.lpn(obs)
-        predicted = obs[:, None] + deltas
         if not self.remap_in_encoding:
-            return closest_latent(predicted, next_obs)
+            return closest_latent(deltas, self._change(obs, next_obs))
+        predicted = obs[:, None] + deltas * self.delta_scale + self.delta_shift
         batch, n_latent = predicted.shape[:2]
         encoded = self.lpn.features(predicted.flatten(0, 1)).reshape(batch, n_latent, -1)
         return closest_latent(encoded, self.lpn.features(next_obs))
@@ -132,6 +148,64 @@ class ILPOLearner(TorchLearner):
         self.updates += 1
         return metrics
 
+    @torch.no_grad()
+    def diagnostics(self, episodes: list[np.ndarray], max_rows: int = 4096) -> dict[str, float]:
+        """Why the run imitates or not, on up to `max_rows` demonstration transitions and the
+        greedy policy's `episodes` (each (T, *obs_shape) raw observations):
+
+        latents_used      latents argmax_z pi(z|s) picks on >= 5% of demonstration states
+        latents_fit       latents that are the min term's closest prediction on >= 5%
+        remap_maxp        mean max_a ARN(a | s, z*) on demonstration states (1: a peaked map)
+        remap_entropy     mean entropy of ARN(. | s, z*) / log A (0: peaked, 1: uniform)
+        remap_distinct    mean number of distinct actions argmax_a ARN(a | s, z) over the latents z
+        label_purity      how well z_min(s, s') on the demonstrations tells their real actions apart
+        remap_accuracy    argmax_a ARN(a | s, z_min(s, s')) == the demonstrated action
+        policy_accuracy   the greedy policy's action == the demonstrated action
+        ood_share         share of visited states farther from every demonstration state than
+                          95% of demonstration states are from other episodes' states
+        ood_first_step    median step where an episode first leaves (its length if never)
+        ood_dim           the dimension most often furthest out at those first exits
+        The action columns need the demonstrations' actions (the file's, else NaN).
+        """
+        if is_image(self.observation_space):
+            max_rows = min(max_rows, 256)   # Z generator passes per state
+        demo = next(iter_transitions(self.demos.path, batch_rows=max_rows))
+        x, x_next = self._x(demo.obs), self._x(demo.next_obs)
+        deltas, logits = self.lpn(x)
+        n_latent = logits.shape[1]
+        chosen = logits.argmax(-1)
+        labels = closest_latent(deltas, self._change(x, x_next))
+        probs = self.arn(x, chosen).softmax(-1)
+        maxp, entropy = diag.peakedness(probs.cpu().numpy())
+        per_latent = torch.stack([self.arn(x, torch.full_like(chosen, z)).argmax(-1) for z in range(n_latent)], 1)
+        distinct = np.mean([len(set(row)) for row in per_latent.cpu().numpy().tolist()])
+        out = {"latents_used": diag.used(chosen.cpu().numpy(), n_latent),
+               "latents_fit": diag.used(labels.cpu().numpy(), n_latent),
+               "remap_maxp": maxp, "remap_entropy": entropy, "remap_distinct": float(distinct),
+               "label_purity": math.nan, "remap_accuracy": math.nan, "policy_accuracy": math.nan}
+        if demo.actions is not None:
+            actions = np.asarray(demo.actions).astype(np.int64).reshape(-1)
+            remapped = self.arn(x, labels).argmax(-1).cpu().numpy()
+            out.update(label_purity=diag.purity(labels.cpu().numpy(), actions),
+                       remap_accuracy=float((remapped == actions).mean()),
+                       policy_accuracy=float((probs.argmax(-1).cpu().numpy() == actions).mean()))
+        if episodes and not is_image(self.observation_space):
+            reference = self._x(demo.obs).cpu().numpy()
+            ids = np.asarray(demo.episode_ids)
+            probe = np.random.default_rng(0).choice(len(reference), min(512, len(reference)), replace=False)
+            spread = [diag.nearest_distance(reference[i:i + 1], reference[ids != ids[i]])[0] for i in probe
+                      if (ids != ids[i]).any()]
+            threshold = float(np.quantile(spread, 0.95)) if spread else math.inf
+            visited = [self._x(np.asarray(e)).cpu().numpy() for e in episodes]
+            distances = [diag.nearest_distance(v, reference) for v in visited]
+            exits = diag.first_exits(distances, threshold)
+            dims = [int(np.abs(v[t] - reference[diag.nearest_index(v[t:t + 1], reference)[0]]).argmax())
+                    for v, t in zip(visited, exits) if t < len(v)]
+            out.update(ood_share=float(np.mean(np.concatenate(distances) > threshold)),
+                       ood_first_step=float(np.median(exits)),
+                       ood_dim=float(np.bincount(dims).argmax()) if dims else math.nan)
+        return out
+
     def counters(self) -> dict[str, int]:
         return {"lpn_steps": self.lpn_steps, "arn_updates": self.updates}
 
@@ -142,6 +216,22 @@ class ILPOLearner(TorchLearner):
         super().load_state_dict(state)
         self.lpn_steps = state["lpn_steps"]
         self.demos.load_state_dict(state["demos"])
+
+
+def greedy_episodes(policy: Any, ctx: RunContext, episodes: int) -> list[np.ndarray]:
+    """The observations of `episodes` greedy episodes (for the diagnostics; not interactions)."""
+    env = gym.make(ctx.env_id, **ctx.env_kwargs)
+    out = []
+    for index in range(episodes):
+        obs, _ = env.reset(seed=ctx.seed + 70_000 + index)
+        states, done = [obs], False
+        while not done:
+            obs, _, terminated, truncated, _ = env.step(int(policy.act(obs)))
+            states.append(obs)
+            done = terminated or truncated
+        out.append(np.asarray(states))
+    env.close()
+    return out
 
 
 def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
@@ -242,11 +332,13 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
     greedy.save(ctx.checkpoint_dir)
     arn_updates = resolve(learner.call("counters"))["arn_updates"]
     checkpoint()
+    found = resolve(learner.call("diagnostics", greedy_episodes(greedy, ctx, config.diagnose_episodes)))
     group.close()
     evaluator.close()
     kill_all([learner, replay])
     metrics = {"n_latent": n_latent, "lpn_steps": lpn_steps, "arn_updates": arn_updates,
-               **{f"final_{name}": value for name, value in {**lpn_metrics, **arn_metrics}.items()}}
+               **{f"final_{name}": value for name, value in {**lpn_metrics, **arn_metrics}.items()},
+               **{f"diag_{name}": value for name, value in found.items()}}
     return TrainOutput(policy=greedy, env_steps=env_steps, curve=curve, metrics=metrics)
 
 

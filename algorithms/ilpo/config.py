@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lfo_ray.algorithms.ilpo.losses import POLICY_TERMS
+
 REMAP_SPACES = ("auto", "state", "encoding")
 
 
@@ -22,6 +24,19 @@ class ILPOConfig:
     """Vector observations: the LPN and ARN read, and the LPN predicts, states standardised by the
     demonstrations' per-dimension mean and std (the reference feeds raw states). Without it, the
     squared error is dominated by the largest-scale dimensions (Acrobot's angular velocities)."""
+    delta_standardize: bool = True
+    """Vector observations: the LPN predicts, and the remapping compares, state changes s' - s
+    standardised per dimension by the demonstrations' mean and std of the change (rather than
+    changes of standardised states, the setting before issue 13: false). An action's one-step
+    effect is small next to a state's spread (MountainCar: 0.001 of velocity against a std of
+    0.023) but not next to the change's spread (0.0016), so the latent actions' predictions stay
+    distinguishable. Chosen on screening seeds (experiments/results/ilpo_reproduction.md)."""
+    policy_term: str = "assignment"
+    """What trains the latent policy pi(z|s): "assignment" (cross-entropy to the latent whose
+    prediction is closest to s', so argmax pi is the most frequent latent, also where latent
+    effects are collinear) or "expected" (the paper, and the setting before issue 13:
+    ||sum_z pi(z|s) s_hat'_z - s'||^2, which on MountainCar picked the wrong latent on 2 of 6
+    screening seeds; experiments/results/ilpo_reproduction.md)."""
     lpn_steps: int = 10_000
     """LPN gradient steps on the demonstrations (phase 1, offline: no interactions). The reference
     runs 100 epochs of batch 32 (~150k steps); a larger batch and a decaying rate need far fewer."""
@@ -70,6 +85,9 @@ class ILPOConfig:
     """Greedy episodes per curve point."""
     lpn_log_every: int = 500
     """LPN steps per learner call (losses logged and a checkpoint written after each)."""
+    diagnose_episodes: int = 3
+    """Greedy episodes after training whose states the diagnostics (result.json metrics diag_*)
+    compare with the demonstrations; not interactions. 0: no state diagnostics."""
 
     def __post_init__(self) -> None:
         if self.n_latent < 0 or self.n_latent == 1:
@@ -80,8 +98,9 @@ class ILPOConfig:
         bad = {name: getattr(self, name) for name in positive if getattr(self, name) < 1}
         if bad:
             raise ValueError(f"these fields must be >= 1: {bad}")
-        if self.lpn_steps < 0:
-            raise ValueError(f"lpn_steps must be >= 0, got {self.lpn_steps}")
+        if self.lpn_steps < 0 or self.diagnose_episodes < 0:
+            raise ValueError(f"lpn_steps and diagnose_episodes must be >= 0, got {self.lpn_steps}, "
+                             f"{self.diagnose_episodes}")
         if self.lpn_lr <= 0 or self.lpn_lr_final < 0 or self.arn_lr <= 0 or not 0 <= self.lpn_beta1 < 1:
             raise ValueError(f"need lpn_lr > 0, arn_lr > 0, 0 <= lpn_beta1 < 1; got {self.lpn_lr}, "
                              f"{self.arn_lr}, {self.lpn_beta1}")
@@ -89,6 +108,8 @@ class ILPOConfig:
             raise ValueError(f"epsilon must be a probability, got {self.epsilon}")
         if self.arn_updates_per_step < 0:
             raise ValueError(f"arn_updates_per_step must be >= 0, got {self.arn_updates_per_step}")
+        if self.policy_term not in POLICY_TERMS:
+            raise ValueError(f"policy_term must be one of {POLICY_TERMS}, got {self.policy_term!r}")
         if self.remap_space not in REMAP_SPACES:
             raise ValueError(f"remap_space must be one of {REMAP_SPACES}, got {self.remap_space!r}")
         envs = self.num_workers * self.envs_per_worker

@@ -5,21 +5,25 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
+POLICY_TERMS = ("expected", "assignment")
 
-def lpn_terms(obs: torch.Tensor, next_obs: torch.Tensor, deltas: torch.Tensor,
+
+def lpn_terms(target: torch.Tensor, deltas: torch.Tensor,
               latent_logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The two LPN terms and the (B, Z) per-latent squared errors.
 
-    obs, next_obs: (B, *obs_shape); deltas: (B, Z, *obs_shape) predicted s' - s per latent action;
-    latent_logits: (B, Z) of pi(z|s). Errors are squared L2 norms summed over the observation.
+    target: (B, *obs_shape) the observed change d = s' - s (or its standardised form: any fixed
+    affine map of s' - s per dimension); deltas: (B, Z, *obs_shape) the predicted change per latent
+    action, in the same space; latent_logits: (B, Z) of pi(z|s). Errors are squared L2 norms summed
+    over the observation (||s + delta_z - s'|| = ||delta_z - d||).
 
-        min term:      mean_b min_z ||s + delta_z - s'||^2                     trains the generator
-        expected term: mean_b ||sum_z pi(z|s) stopgrad(s + delta_z) - s'||^2   trains the policy
+        min term:      mean_b min_z ||delta_z - d||^2                     trains the generator
+        expected term: mean_b ||sum_z pi(z|s) stopgrad(delta_z) - d||^2   trains the policy
 
     The stop-gradient keeps the expectation from pulling every delta_z towards s' (which would
     collapse the latent actions onto one average); the policy has no part in the min term.
     """
-    target = (next_obs - obs).flatten(1)
+    target = target.flatten(1)
     predicted = deltas.flatten(2)
     errors = (predicted - target[:, None]).pow(2).sum(-1)
     min_term = errors.min(dim=1).values.mean()
@@ -29,21 +33,35 @@ def lpn_terms(obs: torch.Tensor, next_obs: torch.Tensor, deltas: torch.Tensor,
     return min_term, expected_term, errors
 
 
-def lpn_loss(obs: torch.Tensor, next_obs: torch.Tensor, deltas: torch.Tensor,
-             latent_logits: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """min term + expected term (see `lpn_terms`), and figures to log: both terms, the latent
+def assignment_term(errors: torch.Tensor, latent_logits: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of pi(z|s) against z_min = argmin_z errors[b, z], the latent whose prediction
+    explains the transition: pi learns how often each latent explains s' from s, so its argmax is
+    the demonstrator's most frequent latent action. The expected term cannot tell that apart when
+    the latents' predicted changes are collinear (MountainCar's and Acrobot's push left / none /
+    right: 1/2 left + 1/2 right matches "none" exactly). The generator gets no gradient from it."""
+    return F.cross_entropy(latent_logits, errors.detach().argmin(dim=1))
+
+
+def lpn_loss(target: torch.Tensor, deltas: torch.Tensor, latent_logits: torch.Tensor,
+             policy_term: str = "expected") -> tuple[torch.Tensor, dict[str, float]]:
+    """min term + the latent policy's term: the expected term (see `lpn_terms`, the paper's) or
+    the assignment term (see `assignment_term`); and figures to log: the terms, the latent
     policy's entropy and the share of the most used latent action (near 1: collapsed latents)."""
-    min_term, expected_term, errors = lpn_terms(obs, next_obs, deltas, latent_logits)
+    min_term, expected_term, errors = lpn_terms(target, deltas, latent_logits)
     probs = latent_logits.softmax(dim=-1)
     entropy = -(probs * probs.clamp_min(1e-12).log()).sum(-1).mean()
     usage = F.one_hot(errors.argmin(dim=1), errors.shape[1]).float().mean(0)
+    assignment = assignment_term(errors, latent_logits)
     metrics = {
         "lpn_min": min_term.item(),
         "lpn_expected": expected_term.item(),
+        "lpn_assignment": assignment.item(),
         "latent_entropy": entropy.item(),
         "latent_usage_max": usage.max().item(),
     }
-    return min_term + expected_term, metrics
+    if policy_term not in POLICY_TERMS:
+        raise ValueError(f"policy_term must be one of {POLICY_TERMS}, got {policy_term!r}")
+    return min_term + (expected_term if policy_term == "expected" else assignment), metrics
 
 
 def closest_latent(predicted: torch.Tensor, actual: torch.Tensor) -> torch.Tensor:

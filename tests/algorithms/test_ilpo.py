@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 import torch
 
+from lfo_ray.algorithms.ilpo import diagnostics as diag
 from lfo_ray.algorithms.ilpo.algorithm import cosine_lr
 from lfo_ray.algorithms.ilpo.config import ILPOConfig
-from lfo_ray.algorithms.ilpo.losses import arn_loss, closest_latent, lpn_loss, lpn_terms
+from lfo_ray.algorithms.ilpo.losses import arn_loss, assignment_term, closest_latent, lpn_loss, lpn_terms
 from lfo_ray.algorithms.ilpo.networks import ConvEncoder, ILPOPolicy, build_networks, unsupported_spaces
 from lfo_ray.collect import EpisodeCollector
 from lfo_ray.data import DatasetMetadata, ObsDataset, space_to_dict, write_dataset
@@ -66,16 +67,44 @@ def test_lpn_terms_by_hand():
     # Latent 0 predicts (1, 0), latent 1 predicts (0, 0), for both states.
     deltas = torch.tensor([[[1.0, 0.0], [0.0, 0.0]]] * 2)
     logits = torch.zeros(2, 2)  # pi = (0.5, 0.5)
-    min_term, expected_term, errors = lpn_terms(obs, next_obs, deltas, logits)
+    min_term, expected_term, errors = lpn_terms(next_obs - obs, deltas, logits)
     # Squared errors: state 0 -> (0, 1); state 1 -> (1 + 4, 4).
     assert errors.tolist() == [[0.0, 1.0], [5.0, 4.0]]
     assert min_term.item() == pytest.approx((0.0 + 4.0) / 2)
     # Expected next state (0.5, 0): state 0 -> 0.25; state 1 -> 0.25 + 4.
     assert expected_term.item() == pytest.approx((0.25 + 4.25) / 2)
-    loss, metrics = lpn_loss(obs, next_obs, deltas, logits)
+    loss, metrics = lpn_loss(next_obs - obs, deltas, logits)
     assert loss.item() == pytest.approx(2.0 + 2.25)
     assert metrics["latent_entropy"] == pytest.approx(math.log(2))
     assert metrics["latent_usage_max"] == pytest.approx(0.5)
+
+
+def test_assignment_term_by_hand():
+    errors = torch.tensor([[0.0, 1.0], [5.0, 4.0]], requires_grad=True)
+    logits = torch.tensor([[math.log(3.0), 0.0], [0.0, 0.0]], requires_grad=True)
+    term = assignment_term(errors, logits)
+    # Closest latents (0, 1): -log(3/4) for state 0, -log(1/2) for state 1.
+    assert term.item() == pytest.approx((math.log(4 / 3) + math.log(2)) / 2)
+    grad_errors, grad_logits = torch.autograd.grad(term, (errors, logits), allow_unused=True)
+    assert grad_errors is None or not grad_errors.any()
+    # d/dlogits of the mean cross-entropy: (softmax - one_hot) / B.
+    assert grad_logits.flatten().tolist() == pytest.approx([-0.125, 0.125, 0.25, -0.25])
+    # Collinear latent changes -1, 0, +1 and a demonstrator who pushes +1 three times in four
+    # and not at all once: the expected term is as low for a policy that never picks +1
+    # (pi = (1/8, 0, 7/8) and (0, 1/4, 3/4) both average 3/4), the assignment term is not.
+    deltas = torch.tensor([[[-1.0], [0.0], [1.0]]] * 4)
+    target = torch.tensor([[1.0], [1.0], [1.0], [0.0]])
+    mixtures = {"mode": torch.tensor([0.0, 0.25, 0.75]), "no mode": torch.tensor([0.125, 0.0, 0.875])}
+    for pi in mixtures.values():
+        _, expected, errors = lpn_terms(target, deltas, pi.clamp_min(1e-9).log().expand(4, 3))
+        assert expected.item() == pytest.approx(0.1875, abs=1e-6)
+    logits = lambda pi: pi.clamp_min(1e-9).log().expand(4, 3)  # noqa: E731
+    assert (assignment_term(errors, logits(mixtures["mode"]))
+            < assignment_term(errors, logits(mixtures["no mode"])))
+    loss, metrics = lpn_loss(target, deltas, logits(mixtures["mode"]), "assignment")
+    assert loss.item() == pytest.approx(metrics["lpn_min"] + metrics["lpn_assignment"])
+    with pytest.raises(ValueError, match="policy_term"):
+        lpn_loss(target, deltas, logits(mixtures["mode"]), "other")
 
 
 def test_min_term_trains_only_the_closest_prediction_and_never_the_policy():
@@ -83,7 +112,7 @@ def test_min_term_trains_only_the_closest_prediction_and_never_the_policy():
     next_obs = torch.tensor([[1.0, 0.0]])
     deltas = torch.tensor([[[0.5, 0.0], [0.0, 3.0]]], requires_grad=True)
     logits = torch.tensor([[0.3, -0.2]], requires_grad=True)
-    min_term, expected_term, _ = lpn_terms(obs, next_obs, deltas, logits)
+    min_term, expected_term, _ = lpn_terms(next_obs - obs, deltas, logits)
     grad_deltas, grad_logits = torch.autograd.grad(min_term, (deltas, logits), allow_unused=True)
     # d/d delta_0 of ||delta_0 - (1, 0)||^2 = 2 (delta_0 - (1, 0)); latent 1 is not the min.
     assert grad_deltas.tolist() == [[[-1.0, 0.0], [0.0, 0.0]]]
@@ -95,7 +124,7 @@ def test_expected_term_trains_the_policy_and_never_the_generator():
     next_obs = torch.tensor([[1.0, 0.0]])
     deltas = torch.tensor([[[1.0, 0.0], [0.0, 0.0]]], requires_grad=True)
     logits = torch.zeros(1, 2, requires_grad=True)
-    _, expected_term, _ = lpn_terms(obs, next_obs, deltas, logits)
+    _, expected_term, _ = lpn_terms(next_obs - obs, deltas, logits)
     grad_deltas, grad_logits = torch.autograd.grad(expected_term, (deltas, logits), allow_unused=True)
     assert grad_deltas is None or not grad_deltas.any()
     # E = ||p0 (1, 0) - (1, 0)||^2 = (p0 - 1)^2; dE/dlogit_0 = 2 (p0 - 1) p0 (1 - p0) = -0.25.
@@ -107,7 +136,7 @@ def test_lpn_gradients_reach_generator_and_policy_head_separately():
     lpn, _ = build_networks(space, 2, 3, hidden=8, conv_channels=4)
     obs, next_obs = torch.randn(5, 3), torch.randn(5, 3)
     deltas, logits = lpn(obs)
-    min_term, expected_term, _ = lpn_terms(obs, next_obs, deltas, logits)
+    min_term, expected_term, _ = lpn_terms(next_obs - obs, deltas, logits)
     generator = [*lpn.generator.parameters(), *lpn.mix_state.parameters(), *lpn.mix_latent.parameters(),
                  *lpn.latent_embedding.parameters()]
     head = list(lpn.policy_head.parameters())
@@ -128,6 +157,40 @@ def test_closest_latent_picks_the_nearest_prediction():
     ])
     actual = torch.tensor([[0.9, 1.2], [4.0, 4.5], [-2.0, 0.5]])
     assert closest_latent(predicted, actual).tolist() == [1, 2, 2]
+
+
+def test_diagnostics_by_hand():
+    assert diag.shares(np.array([0, 0, 2, 0]), 3).tolist() == [0.75, 0.0, 0.25]
+    assert diag.used(np.array([0] * 97 + [1] * 3), 3) == 1 and diag.used(np.array([0, 1, 2]), 3) == 3
+    # Label 0 holds actions (1, 1, 2), label 1 holds (0): 2 + 1 of 4 steps are their label's majority.
+    assert diag.purity(np.array([0, 0, 0, 1]), np.array([1, 1, 2, 0])) == pytest.approx(0.75)
+    maxp, entropy = diag.peakedness(np.array([[1.0, 0.0], [0.5, 0.5]]))
+    assert maxp == pytest.approx(0.75) and entropy == pytest.approx(0.5)
+    reference = np.array([[0.0, 0.0], [3.0, 4.0]])
+    points = np.array([[0.0, 1.0], [3.0, 4.0], [6.0, 8.0]])
+    assert diag.nearest_distance(points, reference).tolist() == pytest.approx([1.0, 0.0, 5.0])
+    assert diag.nearest_index(points, reference).tolist() == [0, 1, 1]
+    assert diag.first_exits([np.array([0.1, 0.2, 3.0, 0.1]), np.array([0.1, 0.1])], 1.0) == [2, 2]
+
+
+def test_delta_standardize_predicts_and_remaps_standardised_changes(cartpole_demos):
+    from lfo_ray.algorithms.ilpo.algorithm import ILPOLearner
+
+    space = gym.make("CartPole-v1").observation_space
+    plain = ILPOLearner(ILPOConfig(**TINY, delta_standardize=False), space, 2, 2, str(cartpole_demos), 0)
+    learner = ILPOLearner(ILPOConfig(**TINY, delta_standardize=True), space, 2, 2, str(cartpole_demos), 0)
+    buffer = learner.demos.buffer
+    x, x_next = learner._x(buffer.obs), learner._x(buffer.next_obs)
+    change = learner._change(x, x_next)
+    assert change.mean(0).abs().max().item() < 1e-4
+    assert change.std(0).tolist() == pytest.approx([1.0] * 4, abs=1e-4)
+    assert torch.equal(plain._change(x, x_next), x_next - x)
+    # By hand: latent 0 predicts a standardised change of 0, latent 1 of +1 in every dimension.
+    hand = torch.stack([torch.zeros(4), torch.ones(4)])
+    learner.lpn.forward = lambda obs: (hand.expand(len(obs), 2, 4), torch.zeros(len(obs), 2))
+    obs = torch.zeros(2, 4)
+    grown = learner.delta_shift + learner.delta_scale * torch.tensor([[0.9] * 4, [0.2] * 4])
+    assert learner.remap_labels(obs, obs + grown).tolist() == [1, 0]
 
 
 def test_arn_loss_is_cross_entropy():
@@ -227,6 +290,10 @@ def test_in_process_run_spends_exactly_the_budget(tmp_path, cartpole_demos):
     _check_result(result, tmp_path, 100, 50)
     assert result["metrics"]["arn_updates"] == 10
     assert result["metrics"]["n_latent"] == 2
+    # The demonstrations were written with actions, so every diagnostic is measured.
+    diagnostics = {k: v for k, v in result["metrics"].items() if k.startswith("diag_")}
+    assert len(diagnostics) == 11 and all(math.isfinite(v) for v in diagnostics.values())
+    assert 1 <= diagnostics["diag_latents_used"] <= 2 and 0.5 <= diagnostics["diag_remap_maxp"] <= 1
     assert evaluate_run(tmp_path, episodes=2)["episodes"] == 2
 
 
