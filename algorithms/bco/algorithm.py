@@ -75,9 +75,12 @@ class BCOLearner(TorchLearner):
 
     def new_policy(self) -> None:
         """A freshly initialised policy and optimiser, standardising on the expert's states (the only
-        states it is fitted on)."""
-        policy = PolicyNet(self.observation_space, self.action_space, self.config.policy_hidden,
-                           self.config.conv_channels).to(self.device)
+        states it is fitted on). The initialisation is drawn from `self.rng`, which checkpoints
+        carry (torch's global generator is not), so a resumed run initialises as the original."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.rng.integers(2**63)))
+            policy = PolicyNet(self.observation_space, self.action_space, self.config.policy_hidden,
+                               self.config.conv_channels).to(self.device)
         policy.encoder.fit(self.expert_obs)
         self.modules["policy"] = policy
         self.optimizers["policy"] = torch.optim.Adam(policy.parameters(), lr=self.config.policy_lr)
