@@ -65,17 +65,25 @@ class BCOLearner(TorchLearner):
         self.bounds = None if isinstance(action_space, gym.spaces.Discrete) else ActionBounds.of(action_space)
         self.rng = np.random.default_rng(seed)
         inverse = InverseDynamicsNet(observation_space, action_space, config.inverse_hidden, config.conv_channels)
-        policy = PolicyNet(observation_space, action_space, config.policy_hidden, config.conv_channels)
-        self.modules = {"inverse": inverse.to(self.device), "policy": policy.to(self.device)}
-        self.optimizers = {
-            "inverse": torch.optim.Adam(inverse.parameters(), lr=config.inverse_lr),
-            "policy": torch.optim.Adam(policy.parameters(), lr=config.policy_lr),
-        }
+        self.observation_space = observation_space
+        self.modules = {"inverse": inverse.to(self.device)}
+        self.optimizers = {"inverse": torch.optim.Adam(inverse.parameters(), lr=config.inverse_lr)}
         self.expert_obs = self.copy_tensor(expert_obs, self.obs_dtype)
         self.expert_next_obs = self.copy_tensor(expert_next_obs, self.obs_dtype)
         self.expert_labels: torch.Tensor | None = None
-        # The policy only ever sees states like the expert's: standardise on those.
-        self.modules["policy"].encoder.fit(self.expert_obs)
+        self.new_policy()
+
+    def new_policy(self) -> None:
+        """A freshly initialised policy and optimiser, standardising on the expert's states (the only
+        states it is fitted on). The initialisation is drawn from `self.rng`, which checkpoints
+        carry (torch's global generator is not), so a resumed run initialises as the original."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.rng.integers(2**63)))
+            policy = PolicyNet(self.observation_space, self.action_space, self.config.policy_hidden,
+                               self.config.conv_channels).to(self.device)
+        policy.encoder.fit(self.expert_obs)
+        self.modules["policy"] = policy
+        self.optimizers["policy"] = torch.optim.Adam(policy.parameters(), lr=self.config.policy_lr)
 
     def copy_tensor(self, array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
         """A tensor that owns its memory: arrays that came through Ray's object store are read-only."""
@@ -128,9 +136,14 @@ class BCOLearner(TorchLearner):
         return {"label_fractions": (counts / max(len(self.expert_labels), 1)).tolist()}
 
     def fit_policy(self, num_updates: int, batch_size: int) -> dict[str, float]:
-        """`num_updates` behavioural-cloning steps on expert states and their inferred actions."""
+        """`num_updates` behavioural-cloning steps of a fresh policy on expert states and their
+        inferred actions. Not warm-started: a policy cloned for (iterations+1) x num_updates steps
+        on expert states in a tiny region (InvertedPendulum's) shrinks its log-std to the floor and
+        fits the labels' noise, and extrapolates badly off the demonstrations (1000 -> ~150 return
+        over the default 10 iterations); each fit gets the same number of steps instead."""
         if self.expert_labels is None:
             raise RuntimeError("label_demos() must run before fit_policy()")
+        self.new_policy()
         policy, optimizer = self.modules["policy"], self.optimizers["policy"]
         steps = []
         for _ in range(num_updates):

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lfo_ray.nets import ObsFeatures
+from lfo_ray.nets import ObsFeatures, tanh_mlp
 from lfo_ray.distributions import LOG_STD_MAX, LOG_STD_MIN, ActionBounds
 from lfo_ray.policy import PolicySpec, WorkerPolicy, register_architecture
 
@@ -104,9 +104,20 @@ def make_encoder(space: gym.Space, pair: bool, conv_channels: Sequence[int]) -> 
     raise ValueError(f"unsupported observation space {space!r}: expected Box or Discrete")
 
 
-def mlp_head(in_features: int, hidden: Sequence[int], out: int) -> nn.Sequential:
-    """(Linear -> ReLU)* -> Linear to `out` logits. ReLU extrapolates linearly beyond the states
-    the inverse model was trained on, where a tanh would saturate."""
+def mlp_head(in_features: int, hidden: Sequence[int], out: int, activation: str = "relu") -> nn.Sequential:
+    """(Linear -> activation)* -> Linear to `out` outputs.
+
+    "relu" (the inverse model): extrapolates linearly beyond the transitions it was trained on,
+    where a tanh would saturate. "tanh" (the policy, BC's head, lfo_ray.nets.tanh_mlp with a small
+    output gain): a policy is fitted on expert states only, which a good expert keeps in a tiny
+    region (InvertedPendulum's pole angle spreads 0.0024 rad), so standardised off-demo states lie
+    many stds out; a ReLU net's unbounded, noise-fitted slopes send the actions anywhere there,
+    while a tanh net's stay bounded and smooth (BCO's ReLU policy got ~40 there on the true actions,
+    the tanh one 1000)."""
+    if activation == "tanh":
+        return tanh_mlp(in_features, hidden, out, out_gain=0.01)
+    if activation != "relu":
+        raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
     widths = [in_features, *hidden]
     layers: list[nn.Module] = []
     for width_in, width_out in zip(widths[:-1], widths[1:]):
@@ -156,6 +167,10 @@ class InverseDynamicsNet(nn.Module):
         return head_output(self.head(self.encoder(obs, next_obs)), self.log_std)
 
 
+POLICY_ACTIVATION = "tanh"
+"""The policy head's activation (see `mlp_head`); recorded in the deployed spec."""
+
+
 class PolicyNet(nn.Module):
     """pi(a | s), shaped like `InverseDynamicsNet`'s output: the "bco" architecture of lfo_ray.policy."""
 
@@ -163,11 +178,11 @@ class PolicyNet(nn.Module):
     """How a Box policy's normalised actions reach the bounds (lfo_ray.distributions.squash)."""
 
     def __init__(self, observation_space: gym.Space, action_space: gym.Space | int, hidden: Sequence[int],
-                 conv_channels: Sequence[int]) -> None:
+                 conv_channels: Sequence[int], activation: str = POLICY_ACTIVATION) -> None:
         super().__init__()
         self.action_space = as_action_space(action_space)
         self.encoder = make_encoder(observation_space, False, conv_channels)
-        self.head = mlp_head(self.encoder.out_features, hidden, head_width(self.action_space))
+        self.head = mlp_head(self.encoder.out_features, hidden, head_width(self.action_space), activation)
         self.log_std = gaussian_log_std(self.action_space)
 
     def forward(self, obs: torch.Tensor):
@@ -178,12 +193,14 @@ def policy_spec(observation_space: gym.Space, action_space: gym.Space, hidden: S
                 conv_channels: Sequence[int], greedy: bool = True) -> PolicySpec:
     """The deployed policy's spec (greedy: the argmax, or the Gaussian's mean)."""
     return PolicySpec("bco", observation_space, action_space,
-                      {"hidden": list(hidden), "conv_channels": list(conv_channels)}, greedy=greedy)
+                      {"hidden": list(hidden), "conv_channels": list(conv_channels), "activation": POLICY_ACTIVATION},
+                      greedy=greedy)
 
 
 def build_policy_net(observation_space: gym.Space, action_space: gym.Space, hidden: Sequence[int],
-                     conv_channels: Sequence[int]) -> PolicyNet:
-    return PolicyNet(observation_space, action_space, hidden, conv_channels)
+                     conv_channels: Sequence[int], activation: str = "relu") -> PolicyNet:
+    """The "bco" architecture; policies saved before the spec recorded an activation had ReLU heads."""
+    return PolicyNet(observation_space, action_space, hidden, conv_channels, activation)
 
 
 register_architecture("bco", build_policy_net)

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from lfo_ray.algorithms.bco import algorithm as bco_algorithm
+from lfo_ray.algorithms.bco import networks as bco_networks
 from lfo_ray.algorithms.bco.config import BCOConfig, interaction_schedule
 from lfo_ray.algorithms.bco.algorithm import BCOLearner
 from lfo_ray.algorithms.bco.losses import (behavioural_cloning_loss, gaussian_cloning_loss,
@@ -136,6 +137,38 @@ def test_box_acting_policy_is_uniform_in_the_bounds_then_samples_the_gaussian():
     sampled = policy.act(obs)
     assert sampled.mean(0) == pytest.approx([0.5, 1.5], abs=0.02)
     assert sampled.std(0) == pytest.approx([0.05, 0.3], rel=0.1)
+
+
+def test_policy_head_stays_bounded_far_from_the_expert_states():
+    # Expert states in a tiny region (InvertedPendulum's pole angle spreads ~0.002): standardised,
+    # an off-demo state lies many stds out, where the policy's tanh head must stay bounded.
+    space = gym.spaces.Box(-10, 10, (2,), np.float32)
+    actions = gym.spaces.Box(-3.0, 3.0, (1,), np.float32)
+    obs = np.random.default_rng(0).normal(scale=0.002, size=(64, 2)).astype(np.float32)
+    learner = BCOLearner(BCOConfig(policy_hidden=(16, 16), device="cpu"), space, actions, obs, obs, seed=0)
+    policy = learner.modules["policy"]
+    assert any(isinstance(layer, torch.nn.Tanh) for layer in policy.head)
+    assert not any(isinstance(layer, torch.nn.ReLU) for layer in policy.head)
+    assert any(isinstance(layer, torch.nn.ReLU) for layer in learner.modules["inverse"].head)
+    # Policies saved before the spec recorded the activation keep their ReLU heads.
+    old = bco_networks.build_policy_net(space, actions, (16,), (16, 32))
+    assert any(isinstance(layer, torch.nn.ReLU) for layer in old.head)
+
+
+def test_each_policy_fit_starts_from_a_fresh_policy():
+    # Warm-started over every iteration the policy over-fits the labels (InvertedPendulum: 1000 -> ~150).
+    space = gym.spaces.Box(-10, 10, (2,), np.float32)
+    actions = gym.spaces.Box(-3.0, 3.0, (1,), np.float32)
+    obs = np.random.default_rng(0).normal(size=(64, 2)).astype(np.float32)
+    learner = BCOLearner(BCOConfig(policy_hidden=(16,), device="cpu"), space, actions, obs, obs, seed=0)
+    learner.expert_labels = torch.zeros(64, 1)
+    learner.fit_policy(7, 16)
+    first = learner.modules["policy"]
+    learner.fit_policy(7, 16)
+    assert learner.modules["policy"] is not first
+    optimizer = learner.optimizers["policy"]
+    assert {int(optimizer.state[p]["step"]) for p in learner.modules["policy"].parameters()} == {7}
+    torch.testing.assert_close(learner.modules["policy"].encoder.obs_features.obs.mean, torch.as_tensor(obs).mean(0))
 
 
 # --- budget split and networks -------------------------------------------------------------------
