@@ -25,6 +25,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from lfo_ray.data.parquet import atomic_write
+
 REPO = Path(__file__).resolve().parents[1]
 DEMOS = REPO / "lfo_ray" / "demos" / "CartPole-v1.parquet"
 RESULTS = REPO / "experiments" / "results" / "bench_rllib.json"
@@ -125,9 +127,7 @@ def main(argv: list[str] | None = None) -> None:
                "load_after": os.getloadavg()[0], "cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M:%S"),
                "command": " ".join(["python"] + sys.argv)}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    tmp.replace(RESULTS)
+    atomic_write(RESULTS, lambda tmp: Path(tmp).write_text(json.dumps(payload, indent=2)))
     print(f"wrote {RESULTS.relative_to(REPO)} (load average {load:.1f} before, {payload['load_after']:.1f} after)")
 
 

@@ -39,6 +39,7 @@ import torch
 from torch import nn
 
 from lfo_ray import metrics as tags
+from lfo_ray.algorithms.learned_reward.algorithm import EVAL_SEED
 from lfo_ray.algorithms.learned_reward.config import ImitationConfig
 from lfo_ray.algorithms.learned_reward.learners import RewardLearner, check_finite_weights, read_metrics
 from lfo_ray.algorithms.learned_reward.losses import (
@@ -58,7 +59,6 @@ from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator, RolloutGroup
 from lfo_ray.sampling import AsyncSampler
 
-EVAL_SEED = 7_919
 
 
 class TwinQ(nn.Module):
