@@ -13,7 +13,7 @@ dynamics and control costs see an action inside the bounds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from lfo_ray.batch import SampleBatch
 
 
-@dataclass(frozen=True)
-class StepBatch:
+class StepBatch(NamedTuple):
     """One step of B sub-envs. Rows where `valid` is False are autoreset steps, not transitions.
+    (A NamedTuple: immutable like a frozen dataclass, and ~5x cheaper to build once per env step.)
 
     obs, next_obs: (B, *obs_shape); next_obs is the true successor (the final observation when
     the episode ended). actions: (B, ...); rewards: (B,) float32; terminated, truncated,
@@ -55,38 +55,42 @@ class VectorDriver:
         space = env.single_action_space
         self._clip = (space.low, space.high) if isinstance(space, gym.spaces.Box) else None
         self.obs, _ = env.reset(seed=seed)
-        self._resetting = np.zeros(self.num_envs, dtype=bool)
+        self._resetting: np.ndarray | None = None
+        """Sub-envs whose next step is an autoreset (NEXT_STEP mode), None when there are none."""
+        self.all_valid = np.ones(self.num_envs, dtype=bool)
+        self.all_valid.flags.writeable = False
+        """The valid mask of every step with no autoreset row (one shared, read-only array)."""
         self._returns = np.zeros(self.num_envs, dtype=np.float64)
-        self._lengths = np.zeros(self.num_envs, dtype=np.int64)
 
     def step(self, actions: np.ndarray) -> tuple[StepBatch, np.ndarray, np.ndarray]:
         """Steps once. Returns the batch and, for episodes that ended, (env indices, returns)."""
         next_obs, rewards, terminated, truncated, info = self.env.step(
             actions if self._clip is None else np.clip(actions, *self._clip).astype(self._clip[0].dtype))
-        valid = ~self._resetting
+        rewards = np.asarray(rewards, dtype=np.float32)
+        terminated, truncated = np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool)
+        # Most steps have no autoreset row: they skip the masking (a few numpy calls per step are a
+        # measurable share of a CartPole rollout, whose env step costs ~150 us for 64 sub-envs).
+        if self._resetting is None:
+            valid = self.all_valid
+            self._returns += rewards
+        else:
+            valid = ~self._resetting
+            terminated, truncated = terminated & valid, truncated & valid
+            self._returns += rewards * valid
         true_next = next_obs
         if self.mode == AutoresetMode.SAME_STEP and "_final_obs" in info:
             final = info["_final_obs"]
             true_next = np.array(next_obs, copy=True)
             true_next[final] = np.stack(list(info["final_obs"][final]))
-        batch = StepBatch(
-            obs=self.obs,
-            actions=np.asarray(actions),
-            rewards=np.asarray(rewards, dtype=np.float32),
-            next_obs=true_next,
-            terminated=np.asarray(terminated, dtype=bool) & valid,
-            truncated=np.asarray(truncated, dtype=bool) & valid,
-            valid=valid,
-        )
-        self._returns += batch.rewards * valid
-        self._lengths += valid
-        done = batch.terminated | batch.truncated
-        ended = np.flatnonzero(done)
+        batch = StepBatch(obs=self.obs, actions=np.asarray(actions), rewards=rewards, next_obs=true_next,
+                          terminated=terminated, truncated=truncated, valid=valid)
+        done = terminated | truncated
+        ended = done.nonzero()[0]
         returns = self._returns[ended]   # fancy indexing copies
-        self._returns[ended] = 0.0
-        self._lengths[ended] = 0
+        if len(ended):
+            self._returns[ended] = 0.0
         if self.mode == AutoresetMode.NEXT_STEP:
-            self._resetting = done
+            self._resetting = done if len(ended) else None
         self.obs = next_obs
         return batch, ended, returns
 
@@ -228,7 +232,7 @@ class RolloutWorker:
             batches.append(batch)
             if len(ended_returns):
                 returns.extend(ended_returns.tolist())
-            steps += int(batch.valid.sum())
+            steps += self.driver.num_envs if batch.valid is self.driver.all_valid else int(batch.valid.sum())
         # One concatenation and one mask per field for the whole call, not per vector step.
         valid = np.concatenate([b.valid for b in batches])
         keep = slice(None) if valid.all() else valid

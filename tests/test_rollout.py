@@ -41,7 +41,7 @@ def test_driver_yields_true_transitions_under_both_autoreset_modes(env_id, mode)
 
 
 def test_cartpole_returns_equal_valid_steps():
-    # CartPole pays 1 per real step: autoreset steps must not be counted.
+    # CartPole pays 1 per real step: autoreset steps must count neither in returns nor as valid.
     env = make_vector_env("CartPole-v1", 3)
     driver = VectorDriver(env, seed=1)
     valid_steps, total = 0, 0.0
@@ -49,7 +49,7 @@ def test_cartpole_returns_equal_valid_steps():
         batch, ended, returns = driver.step(np.ones(3, dtype=np.int64))
         valid_steps += int(batch.valid.sum())
         total += float(returns.sum())
-    open_steps = driver._lengths.sum()
+    open_steps = driver._returns.sum()      # the running returns of the unfinished episodes
     assert total == valid_steps - open_steps
 
 
