@@ -39,7 +39,7 @@ import torch
 from torch import nn
 
 from lfo_ray import metrics as tags
-from lfo_ray.algorithms.learned_reward.algorithm import EVAL_SEED
+from lfo_ray.algorithms.learned_reward.algorithm import EVAL_SEED, REWARD_FILE
 from lfo_ray.algorithms.learned_reward.config import ImitationConfig
 from lfo_ray.algorithms.learned_reward.learners import RewardLearner, check_finite_weights, read_metrics
 from lfo_ray.algorithms.learned_reward.losses import (
@@ -49,6 +49,7 @@ from lfo_ray.algorithms.learned_reward.losses import (
     twin_q_loss,
 )
 from lfo_ray.checkpoint import load_checkpoint, save_checkpoint
+from lfo_ray.data.parquet import atomic_write
 from lfo_ray.distributions import ActionBounds, squashed_sample
 from lfo_ray.experiment import RunContext, TrainOutput
 from lfo_ray.learner import TorchLearner, to_numpy_state
@@ -135,9 +136,6 @@ class SACLearner(TorchLearner):
         self.owed = 0.0
         """Fractional updates carried to the next call, so utd_ratio holds over the run."""
         self.calls = 0
-        if reward is not None:
-            self.modules["reward"] = reward.model.module
-            self.optimizers["reward"] = reward.model.optimizer
 
     def acting_weights(self) -> dict[str, np.ndarray]:
         return to_numpy_state(self.actor)
@@ -218,8 +216,7 @@ class SACLearner(TorchLearner):
     def state_dict(self) -> dict[str, Any]:
         state = dict(super().state_dict(), generator=self.generator.get_state(), owed=self.owed, calls=self.calls)
         if self.reward is not None:
-            state["reward_learner"] = {k: v for k, v in self.reward.state_dict().items()
-                                       if k not in ("modules", "optimizers")}
+            state["reward_learner"] = self.reward.state_dict()
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -227,10 +224,7 @@ class SACLearner(TorchLearner):
         self.generator.set_state(state["generator"])
         self.owed, self.calls = state["owed"], state["calls"]
         if self.reward is not None:
-            extra = state["reward_learner"]
-            self.reward.iterations = extra["iterations"]
-            self.reward.model.generator.set_state(extra["generator"])
-            self.reward.sampler.load_state_dict(extra["sampler"])
+            self.reward.load_state_dict(state["reward_learner"])
 
 
 def sac_worker_policy(config: ImitationConfig, observation_space: gym.Space, action_space: gym.Space,
@@ -347,6 +341,9 @@ def train_sac(config: ImitationConfig, ctx: RunContext, learned_reward: bool = T
         deployed = policy_from_state(actor_spec(config, obs_space, action_space),
                                      state["learner"]["modules"]["actor"], seed=ctx.seed)
         deployed.save(ctx.checkpoint_dir)
+        if learned_reward:
+            reward_modules = state["learner"]["reward_learner"]["modules"]
+            atomic_write(ctx.checkpoint_dir / REWARD_FILE, lambda tmp: torch.save(reward_modules, tmp))
     finally:
         if sampler is not None:
             sampler.close()

@@ -146,3 +146,14 @@ def test_gaifo_with_sac_spends_the_budget_exactly_and_resumes(tmp_path, sampling
     policy = load_policy(tmp_path)
     actions = policy.act(np.zeros((3, 4), np.float32))
     assert actions.shape == (3, 1) and (np.abs(actions) <= 3.0).all()
+    # The learned reward is saved beside the policy, as the PPO generator's is, and it is the resumed
+    # learner's: the checkpoint's reward learner state (weights + Adam + sampler) round-trips.
+    from lfo_ray.algorithms.learned_reward.algorithm import REWARD_FILE
+    from lfo_ray.checkpoint import load_checkpoint, safe_torch_load
+
+    saved = safe_torch_load(tmp_path / "checkpoint" / REWARD_FILE)
+    reward_state = load_checkpoint(tmp_path / "checkpoint")["learner"]["reward_learner"]
+    assert reward_state["updates"] > 0 and reward_state["optimizers"]
+    for name, module in reward_state["modules"].items():
+        for key, value in module.items():
+            assert torch.equal(saved[name][key], value)
