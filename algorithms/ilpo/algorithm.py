@@ -41,7 +41,8 @@ from lfo_ray.demos import DemoSampler
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, env_spaces
 from lfo_ray.learner import TorchLearner
 from lfo_ray.metrics import ENV_STEPS, EPISODIC_RETURN, SPS, UPDATES_PER_S, Progress, loss_tag
-from lfo_ray.placement import gpus_available, kill_all, resolve
+from lfo_ray.nets import obs_dtype
+from lfo_ray.placement import kill_all, learner_gpus, resolve
 from lfo_ray.policy import PolicySpec, policy_from_state
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator, RolloutGroup
@@ -64,10 +65,11 @@ class ILPOLearner(TorchLearner):
 
     def __init__(self, config: ILPOConfig, observation_space: gym.spaces.Box, num_actions: int,
                  n_latent: int, demos_path: str, seed: int) -> None:
-        super().__init__()
+        super().__init__(config.device)
         torch.manual_seed(seed)
         self.config = config
         self.observation_space = observation_space
+        self.obs_dtype = obs_dtype(observation_space)
         self.lpn, self.arn = build_networks(observation_space, num_actions, n_latent, config.hidden,
                                             config.conv_channels)
         self.lpn.to(self.device)
@@ -99,7 +101,8 @@ class ILPOLearner(TorchLearner):
         return (x_next - x - self.delta_shift) / self.delta_scale
 
     def _x(self, obs: np.ndarray) -> torch.Tensor:
-        return self.lpn.normalizer(obs)
+        """Normalised states on the learner's device (images travel as uint8, scaled there)."""
+        return self.lpn.normalizer(self.tensor(obs, self.obs_dtype))
 
     def train_lpn(self, num_steps: int) -> dict[str, float]:
         """`num_steps` LPN gradient steps on demonstration minibatches; mean metrics."""
@@ -244,9 +247,9 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
                       {"n_latent": n_latent, "hidden": config.hidden, "conv_channels": config.conv_channels})
     placement = ctx.placement
     placement.start()
-    gpu = 1 if placement.on_ray and gpus_available() >= 1 else 0
     learner = placement.place(ILPOLearner, config, observation_space, num_actions, n_latent,
-                              str(ctx.demos_path), ctx.seed, num_cpus=0.5, num_gpus=gpu)
+                              str(ctx.demos_path), ctx.seed, num_cpus=0.5,
+                              num_gpus=learner_gpus(placement, config.device))
     replay = placement.place(ReplayBuffer, config.replay_capacity, ctx.seed, num_cpus=0.25)
     env_steps, curve, saved = 0, [], None
     group: RolloutGroup | None = None

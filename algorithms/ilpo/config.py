@@ -88,6 +88,9 @@ class ILPOConfig:
     diagnose_episodes: int = 3
     """Greedy episodes after training whose states the diagnostics (result.json metrics diag_*)
     compare with the demonstrations; not interactions. 0: no state diagnostics."""
+    device: str | None = None
+    """Torch device of the learner (LPN, ARN, remapping); None/"auto" picks CUDA where the cluster
+    has a GPU (and asks Ray for one only then), else CPU. The acting policies stay on CPU."""
 
     def __post_init__(self) -> None:
         if self.n_latent < 0 or self.n_latent == 1:

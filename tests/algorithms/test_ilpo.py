@@ -16,6 +16,7 @@ from lfo_ray.algorithms.ilpo.algorithm import cosine_lr
 from lfo_ray.algorithms.ilpo.config import ILPOConfig
 from lfo_ray.algorithms.ilpo.losses import arn_loss, assignment_term, closest_latent, lpn_loss, lpn_terms
 from lfo_ray.algorithms.ilpo.networks import ConvEncoder, ILPOPolicy, build_networks, unsupported_spaces
+from lfo_ray.batch import SampleBatch
 from lfo_ray.collect import EpisodeCollector
 from lfo_ray.data import DatasetMetadata, ObsDataset, space_to_dict, write_dataset
 from lfo_ray.envs import PIXEL_GRIDWORLD, make_vector_env
@@ -191,6 +192,35 @@ def test_delta_standardize_predicts_and_remaps_standardised_changes(cartpole_dem
     obs = torch.zeros(2, 4)
     grown = learner.delta_shift + learner.delta_scale * torch.tensor([[0.9] * 4, [0.2] * 4])
     assert learner.remap_labels(obs, obs + grown).tolist() == [1, 0]
+
+
+def test_learner_tensors_follow_its_device(cartpole_demos, monkeypatch):
+    """Everything the learner builds and feeds its losses lives on `config.device`: torch's data-less
+    "meta" device stands in for a GPU (an op mixing it with a CPU tensor raises, as CUDA would)."""
+    from lfo_ray.algorithms.ilpo import algorithm as ilpo_algorithm
+
+    seen: list[torch.device] = []
+
+    def record(*tensors):
+        seen.extend(t.device for t in tensors)
+        return sum(t.float().sum() for t in tensors), {}   # the real losses call .item(): no data on meta
+
+    monkeypatch.setattr(ilpo_algorithm, "lpn_loss", lambda target, deltas, logits, term: record(target, deltas, logits))
+    monkeypatch.setattr(ilpo_algorithm, "arn_loss", lambda logits, actions: record(logits, actions))
+    space = gym.make("CartPole-v1").observation_space
+    learner = ilpo_algorithm.ILPOLearner(ILPOConfig(**TINY, device="meta"), space, 2, 2, str(cartpole_demos), 0)
+    assert learner.device == torch.device("meta")
+    learner.train_lpn(2)
+    rng = np.random.default_rng(0)
+    obs, next_obs = rng.normal(size=(2, 8, 4)).astype(np.float32)
+    learner.update(SampleBatch(obs, rng.integers(2, size=8), np.zeros(8, np.float32), next_obs,
+                               np.zeros(8, bool), np.zeros(8, bool)))
+    moments = [value for optimizer in learner.optimizers.values() for state in optimizer.state.values()
+               for value in state.values() if torch.is_tensor(value) and value.dim()]
+    built = [*learner.lpn.state_dict().values(), *learner.arn.state_dict().values(),
+             learner.delta_shift, learner.delta_scale, *moments]
+    assert len(seen) == 3 * 2 + 2 and moments
+    assert {d.type for d in seen} | {t.device.type for t in built} == {"meta"}
 
 
 def test_arn_loss_is_cross_entropy():
