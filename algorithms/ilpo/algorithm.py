@@ -41,7 +41,7 @@ from lfo_ray.demos import DemoSampler
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, env_spaces
 from lfo_ray.learner import TorchLearner
 from lfo_ray.metrics import ENV_STEPS, EPISODIC_RETURN, SPS, UPDATES_PER_S, Progress, loss_tag
-from lfo_ray.nets import obs_dtype
+from lfo_ray.nets import Normalizer, obs_dtype
 from lfo_ray.placement import kill_all, learner_gpus, resolve
 from lfo_ray.policy import PolicySpec, policy_from_state
 from lfo_ray.replay import ReplayBuffer
@@ -82,23 +82,19 @@ class ILPOLearner(TorchLearner):
         self.remap_in_encoding = (config.remap_space == "encoding"
                                   or (config.remap_space == "auto" and is_image(observation_space)))
         self.demos = DemoSampler(demos_path, seed=seed, max_rows=config.demo_buffer_rows)
+        buffer = self.demos.buffer
         if config.standardize and not is_image(observation_space):
-            self.lpn.normalizer.fit(self.demos.buffer.obs)
-        # The LPN predicts, and the remapping compares, (x' - x - delta_shift) / delta_scale.
-        # Recomputed from the same demonstrations on resume, so not checkpointed.
-        self.delta_shift = torch.zeros((), device=self.device)
-        self.delta_scale = torch.ones((), device=self.device)
+            self.lpn.normalizer.fit(self.tensor(buffer.obs))
+        # The LPN predicts, and the remapping compares, x' - x standardised by this (the identity
+        # without delta_standardize). Refitted from the same demonstrations on resume: not checkpointed.
+        self.delta = Normalizer(observation_space.shape, clip=None).to(self.device)
         if config.delta_standardize and not is_image(observation_space):
-            with torch.no_grad():
-                buffer = self.demos.buffer
-                change = self._x(buffer.next_obs) - self._x(buffer.obs)
-                self.delta_shift = change.mean(0)
-                self.delta_scale = change.std(0).clamp_min(1e-6)
+            self.delta.fit(self._x(buffer.next_obs) - self._x(buffer.obs), min_std=1e-6)
         self.lpn_steps = 0
 
     def _change(self, x: torch.Tensor, x_next: torch.Tensor) -> torch.Tensor:
         """The observed change in the LPN's prediction space."""
-        return (x_next - x - self.delta_shift) / self.delta_scale
+        return self.delta(x_next - x)
 
     def _x(self, obs: np.ndarray) -> torch.Tensor:
         """Normalised states on the learner's device (images travel as uint8, scaled there)."""
@@ -134,7 +130,7 @@ class ILPOLearner(TorchLearner):
         deltas, _ = self.lpn(obs)
         if not self.remap_in_encoding:
             return closest_latent(deltas, self._change(obs, next_obs))
-        predicted = obs[:, None] + deltas * self.delta_scale + self.delta_shift
+        predicted = obs[:, None] + self.delta.unnormalize(deltas)
         batch, n_latent = predicted.shape[:2]
         encoded = self.lpn.features(predicted.flatten(0, 1)).reshape(batch, n_latent, -1)
         return closest_latent(encoded, self.lpn.features(next_obs))
