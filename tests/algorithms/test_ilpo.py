@@ -17,6 +17,7 @@ from lfo_ray.algorithms.ilpo.config import ILPOConfig
 from lfo_ray.algorithms.ilpo.losses import arn_loss, assignment_term, closest_latent, lpn_loss, lpn_terms
 from lfo_ray.algorithms.ilpo.networks import ConvEncoder, ILPOPolicy, build_networks, unsupported_spaces
 from lfo_ray.batch import SampleBatch
+from lfo_ray.checkpoint import safe_torch_load
 from lfo_ray.collect import EpisodeCollector
 from lfo_ray.data import DatasetMetadata, ObsDataset, space_to_dict, write_dataset
 from lfo_ray.envs import PIXEL_GRIDWORLD, make_vector_env
@@ -288,6 +289,10 @@ def test_spaces_and_config_are_checked():
         ILPOConfig(num_workers=3, chunk_steps=50)
     with pytest.raises(ValueError, match="n_latent"):
         ILPOConfig(n_latent=1)
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        ILPOConfig(sampling="fast")
+    with pytest.raises(ValueError, match="max_policy_lag"):
+        ILPOConfig(max_policy_lag=-1)
 
 
 def test_learner_streams_demonstrations_larger_than_its_buffer(cartpole_demos):
@@ -335,6 +340,76 @@ def test_ray_run_with_two_workers(tmp_path, cartpole_demos, ray_session):
                        eval_episodes=2, placement="ray", progress=False)
     _check_result(result, tmp_path, 100, 50)
     assert result["placement"] == "ray"
+
+
+def _check_async(result: dict, out, max_lag: int) -> None:
+    """The budget spent exactly (the replay got every interaction, none more) and the lag bound kept."""
+    _check_result(result, out, 100, 50)
+    assert safe_torch_load(out / "checkpoint" / "state.pt")["replay"]["added"] == 100
+    assert result["metrics"]["arn_updates"] == 10
+    assert 0 <= result["metrics"]["max_policy_lag"] <= max_lag
+    assert any(b"charts/policy_lag" in path.read_bytes() for path in (out / "tb").glob("events.out.tfevents.*"))
+
+
+class Crash(Exception):
+    pass
+
+
+def _crash_then_resume(monkeypatch, out, demos, seed: int, overrides: dict, placement: str) -> tuple[dict, dict]:
+    """Runs until the checkpoint after the evaluation at 50 interactions, crashes, resumes; returns that
+    checkpoint and the resumed run's result."""
+    from lfo_ray.algorithms.ilpo import algorithm as ilpo_algorithm
+
+    real_save = ilpo_algorithm.save_checkpoint
+
+    def crash_at_the_first_evaluation(directory, state):
+        real_save(directory, state)
+        if state["env_steps"] == 50:
+            raise Crash
+
+    monkeypatch.setattr(ilpo_algorithm, "save_checkpoint", crash_at_the_first_evaluation)
+    with pytest.raises(Crash):
+        train_run("ilpo", "CartPole-v1", demos, seed, out, overrides=overrides, eval_episodes=2,
+                  placement=placement, progress=False)
+    monkeypatch.setattr(ilpo_algorithm, "save_checkpoint", real_save)
+    saved = safe_torch_load(out / "checkpoint" / "state.pt")
+    return saved, train_run("ilpo", "CartPole-v1", demos, seed, out, overrides=overrides, eval_episodes=2,
+                            placement=placement, progress=False, resume=True)
+
+
+def test_async_sampling_in_process_spends_exactly_the_budget_and_resumes_exactly(tmp_path, cartpole_demos,
+                                                                                 monkeypatch):
+    overrides = dict(TINY, num_workers=2, sampling="async", max_policy_lag=0)
+    result = train_run("ilpo", "CartPole-v1", cartpole_demos, 0, tmp_path / "whole", overrides=overrides,
+                       eval_episodes=2, placement="local", progress=False)
+    _check_async(result, tmp_path / "whole", 0)
+    # In-process the chunks are sampled in the training loop: nothing runs ahead, and a resumed run
+    # is the uninterrupted one.
+    saved, resumed = _crash_then_resume(monkeypatch, tmp_path / "parts", cartpole_demos, 0, overrides, "local")
+    assert saved["sampled"] == saved["replay"]["added"] == 50
+    _check_async(resumed, tmp_path / "parts", 0)
+    assert resumed["curve"] == result["curve"]
+    assert resumed["metrics"]["final_arn"] == result["metrics"]["final_arn"]
+
+
+@pytest.mark.ray
+def test_async_sampling_on_ray_keeps_the_lag_bound_and_the_budget(tmp_path, cartpole_demos, ray_session):
+    overrides = dict(TINY, num_workers=2, chunk_steps=10, sampling="async", max_policy_lag=1)
+    result = train_run("ilpo", "CartPole-v1", cartpole_demos, 1, tmp_path, overrides=overrides,
+                       eval_episodes=2, placement="ray", progress=False)
+    _check_async(result, tmp_path, 1)
+    assert result["placement"] == "ray"
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_async_resume_on_ray_continues_from_the_steps_run_ahead(tmp_path, cartpole_demos, ray_session,
+                                                                monkeypatch):
+    overrides = dict(TINY, num_workers=2, chunk_steps=10, sampling="async", max_policy_lag=1)
+    saved, resumed = _crash_then_resume(monkeypatch, tmp_path, cartpole_demos, 1, overrides, "ray")
+    # The workers ran up to one chunk ahead of the ARN; the checkpoint waited for them.
+    assert saved["env_steps"] == 50 and 50 <= saved["sampled"] == saved["replay"]["added"] <= 60
+    _check_async(resumed, tmp_path, 1)
 
 
 def test_image_ilpo_on_pixel_gridworld(tmp_path):
