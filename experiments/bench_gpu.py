@@ -62,11 +62,10 @@ def lpn(device: str, batch: int | None, steps: int = 20) -> Callable[[], None]:
     from lfo_ray.algorithms.ilpo.algorithm import ILPOLearner
     from lfo_ray.algorithms.ilpo.config import ILPOConfig
 
-    config = ILPOConfig() if batch is None else replace(ILPOConfig(), lpn_batch_size=batch)
+    config = ILPOConfig(device=device)
+    if batch is not None:
+        config = replace(config, lpn_batch_size=batch)
     learner = ILPOLearner(config, gym.make(ENV).observation_space, 2, 2, str(DEMOS / f"{ENV}.parquet"), 0)
-    learner.device = torch.device(device)   # ILPOLearner picks its device itself ("auto")
-    learner.lpn.to(device)
-    learner.arn.to(device)
     return lambda: learner.train_lpn(steps)
 
 

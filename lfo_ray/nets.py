@@ -2,8 +2,9 @@
 
 - `pick_device`: where a learner's tensors live ("auto"/None: the GPU when one is visible).
 - `to_tensor`: numpy -> torch, copying read-only arrays (what Ray's object store hands out).
-- `Normalizer`: fitted or running mean/std standardisation, clipped; statistics are buffers, so
-  they travel with the weights into checkpoints and to the acting policies.
+- `Normalizer`: fitted, running or fixed (images to [-1, 1]) mean/std standardisation of vectors
+  or whole images, clipped or not; statistics are buffers, so they travel with the weights into
+  checkpoints and to the acting policies.
 - `tanh_mlp`: Linear -> tanh -> ... -> Linear with CleanRL's orthogonal initialisation.
 - `ObsFeatures`: the one encoder from an observation space to network inputs — Box vectors
   standardised, Discrete ids one-hot — and of a step s -> s' (`delta`): the standardised
@@ -70,17 +71,30 @@ def tanh_mlp(width_in: int, hidden: Sequence[int], width_out: int, out_gain: flo
 
 
 class Normalizer(nn.Module):
-    """(x - mean) / std clipped to +-OBS_CLIP; `fit` sets the statistics, `update` merges a batch into
-    running statistics (Chan et al.'s parallel variance)."""
+    """(x - mean) / std clipped to +-clip; `fit` sets the statistics from a batch, `update` merges a
+    batch into running statistics (Chan et al.'s parallel variance), `unnormalize` maps back.
 
-    def __init__(self, dim: int) -> None:
+    shape: one input's (an int for vectors; (H, W, C) keeps images whole); mean, std: the statistics
+    until fitted (127.5, 127.5 maps uint8 images to [-1, 1]); clip=None: not clipped (a target that is
+    unnormalized again, or raw inputs that may lie far out, e.g. Acrobot's angular velocities).
+    """
+
+    def __init__(self, shape: int | Sequence[int], clip: float | None = OBS_CLIP, mean: float = 0.0,
+                 std: float = 1.0) -> None:
         super().__init__()
-        self.register_buffer("mean", torch.zeros(dim))
-        self.register_buffer("var", torch.ones(dim))
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self.clip = clip
+        self.register_buffer("mean", torch.full(shape, float(mean)))
+        self.register_buffer("var", torch.full(shape, float(std) ** 2))
         self.register_buffer("count", torch.tensor(1e-4))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return ((x - self.mean) / torch.sqrt(self.var + 1e-8)).clamp(-OBS_CLIP, OBS_CLIP)
+        y = (x - self.mean) / torch.sqrt(self.var + 1e-8)
+        return y if self.clip is None else y.clamp(-self.clip, self.clip)
+
+    def unnormalize(self, y: torch.Tensor) -> torch.Tensor:
+        """The inverse of `forward` (where it did not clip)."""
+        return y * torch.sqrt(self.var + 1e-8) + self.mean
 
     @torch.no_grad()
     def fit(self, x: torch.Tensor, min_std: float = 1e-3) -> None:

@@ -10,7 +10,9 @@
         publish the new weights to the rollout workers; evaluate greedily every `eval_every`
 
 The learner (LPN, ARN, optimisers; on the GPU when the cluster has one) and the replay are placed
-with ctx.placement, so the same loop runs in one process or on Ray.
+with ctx.placement, so the same loop runs in one process or on Ray. With sampling="async" the
+workers sample the next chunk while the ARN updates on this one (lfo_ray.sampling.AsyncSampler;
+lag <= max_policy_lag weight versions, recorded as charts/policy_lag).
 
 What the demonstrations must hold: the latent actions only line up with real ones where s' given s
 is multimodal. A deterministic expert in a deterministic environment gives one s' per s, which a
@@ -20,6 +22,7 @@ single latent can fit; the reference therefore recorded its demonstrations with 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
@@ -40,11 +43,13 @@ from lfo_ray.data.parquet import iter_transitions
 from lfo_ray.demos import DemoSampler
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput, env_spaces
 from lfo_ray.learner import TorchLearner
-from lfo_ray.metrics import ENV_STEPS, EPISODIC_RETURN, SPS, UPDATES_PER_S, Progress, loss_tag
-from lfo_ray.placement import gpus_available, kill_all, resolve
+from lfo_ray.metrics import ENV_STEPS, EPISODIC_RETURN, POLICY_LAG, SPS, UPDATES_PER_S, Progress, loss_tag
+from lfo_ray.nets import Normalizer, obs_dtype
+from lfo_ray.placement import kill_all, learner_gpus, resolve
 from lfo_ray.policy import PolicySpec, policy_from_state
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator, RolloutGroup
+from lfo_ray.sampling import AsyncSampler
 
 
 def cosine_lr(step: int, total: int, start: float, final: float) -> float:
@@ -64,10 +69,11 @@ class ILPOLearner(TorchLearner):
 
     def __init__(self, config: ILPOConfig, observation_space: gym.spaces.Box, num_actions: int,
                  n_latent: int, demos_path: str, seed: int) -> None:
-        super().__init__()
+        super().__init__(config.device)
         torch.manual_seed(seed)
         self.config = config
         self.observation_space = observation_space
+        self.obs_dtype = obs_dtype(observation_space)
         self.lpn, self.arn = build_networks(observation_space, num_actions, n_latent, config.hidden,
                                             config.conv_channels)
         self.lpn.to(self.device)
@@ -80,26 +86,23 @@ class ILPOLearner(TorchLearner):
         self.remap_in_encoding = (config.remap_space == "encoding"
                                   or (config.remap_space == "auto" and is_image(observation_space)))
         self.demos = DemoSampler(demos_path, seed=seed, max_rows=config.demo_buffer_rows)
+        buffer = self.demos.buffer
         if config.standardize and not is_image(observation_space):
-            self.lpn.normalizer.fit(self.demos.buffer.obs)
-        # The LPN predicts, and the remapping compares, (x' - x - delta_shift) / delta_scale.
-        # Recomputed from the same demonstrations on resume, so not checkpointed.
-        self.delta_shift = torch.zeros((), device=self.device)
-        self.delta_scale = torch.ones((), device=self.device)
+            self.lpn.normalizer.fit(self.tensor(buffer.obs))
+        # The LPN predicts, and the remapping compares, x' - x standardised by this (the identity
+        # without delta_standardize). Refitted from the same demonstrations on resume: not checkpointed.
+        self.delta = Normalizer(observation_space.shape, clip=None).to(self.device)
         if config.delta_standardize and not is_image(observation_space):
-            with torch.no_grad():
-                buffer = self.demos.buffer
-                change = self._x(buffer.next_obs) - self._x(buffer.obs)
-                self.delta_shift = change.mean(0)
-                self.delta_scale = change.std(0).clamp_min(1e-6)
+            self.delta.fit(self._x(buffer.next_obs) - self._x(buffer.obs), min_std=1e-6)
         self.lpn_steps = 0
 
     def _change(self, x: torch.Tensor, x_next: torch.Tensor) -> torch.Tensor:
         """The observed change in the LPN's prediction space."""
-        return (x_next - x - self.delta_shift) / self.delta_scale
+        return self.delta(x_next - x)
 
     def _x(self, obs: np.ndarray) -> torch.Tensor:
-        return self.lpn.normalizer(obs)
+        """Normalised states on the learner's device (images travel as uint8, scaled there)."""
+        return self.lpn.normalizer(self.tensor(obs, self.obs_dtype))
 
     def train_lpn(self, num_steps: int) -> dict[str, float]:
         """`num_steps` LPN gradient steps on demonstration minibatches; mean metrics."""
@@ -131,7 +134,7 @@ class ILPOLearner(TorchLearner):
         deltas, _ = self.lpn(obs)
         if not self.remap_in_encoding:
             return closest_latent(deltas, self._change(obs, next_obs))
-        predicted = obs[:, None] + deltas * self.delta_scale + self.delta_shift
+        predicted = obs[:, None] + self.delta.unnormalize(deltas)
         batch, n_latent = predicted.shape[:2]
         encoded = self.lpn.features(predicted.flatten(0, 1)).reshape(batch, n_latent, -1)
         return closest_latent(encoded, self.lpn.features(next_obs))
@@ -244,102 +247,136 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
                       {"n_latent": n_latent, "hidden": config.hidden, "conv_channels": config.conv_channels})
     placement = ctx.placement
     placement.start()
-    gpu = 1 if placement.on_ray and gpus_available() >= 1 else 0
     learner = placement.place(ILPOLearner, config, observation_space, num_actions, n_latent,
-                              str(ctx.demos_path), ctx.seed, num_cpus=0.5, num_gpus=gpu)
+                              str(ctx.demos_path), ctx.seed, num_cpus=0.5,
+                              num_gpus=learner_gpus(placement, config.device))
     replay = placement.place(ReplayBuffer, config.replay_capacity, ctx.seed, num_cpus=0.25)
-    env_steps, curve, saved = 0, [], None
-    group: RolloutGroup | None = None
-    if ctx.resume:
-        saved = load_checkpoint(ctx.checkpoint_dir)
-        resolve([learner.call("load_state_dict", saved["learner"]),
-                 replay.call("load_state_dict", saved["replay"])])
-        env_steps, curve = saved["env_steps"], [tuple(point) for point in saved["curve"]]
+    # Every actor and thread this run starts ends with it, also when it fails.
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(kill_all, [learner, replay])
+        # env_steps: interactions the ARN has been updated on; sampled: interactions in the replay
+        # (more with sampling="async", whose workers run a chunk ahead).
+        env_steps, sampled, curve, saved = 0, 0, [], None
+        group: RolloutGroup | None = None
+        sampler: AsyncSampler | None = None
+        if ctx.resume:
+            saved = load_checkpoint(ctx.checkpoint_dir)
+            resolve([learner.call("load_state_dict", saved["learner"]),
+                     replay.call("load_state_dict", saved["replay"])])
+            env_steps, curve = saved["env_steps"], [tuple(point) for point in saved["curve"]]
+            sampled = saved.get("sampled", env_steps)
 
-    def checkpoint() -> None:
-        learner_state, replay_state = resolve([learner.call("state_dict"), replay.call("state_dict")])
-        save_checkpoint(ctx.checkpoint_dir, {"learner": learner_state, "replay": replay_state,
-                                             "env_steps": env_steps, "curve": curve,
-                                             "config": dataclasses.asdict(config),
-                                             "workers": None if group is None else group.state_dict()})
+        def checkpoint() -> None:
+            # Async: the workers and the replay are quiet while saved, the chunks run ahead included.
+            in_replay = env_steps if sampler is None else sampler.pause().env_steps
+            learner_state, replay_state = resolve([learner.call("state_dict"), replay.call("state_dict")])
+            save_checkpoint(ctx.checkpoint_dir, {"learner": learner_state, "replay": replay_state,
+                                                 "env_steps": env_steps, "sampled": in_replay, "curve": curve,
+                                                 "config": dataclasses.asdict(config),
+                                                 "workers": None if group is None else group.state_dict()})
+            if sampler is not None:
+                sampler.resume()
 
-    # Phase 1: the latent policy network, offline on the demonstrations.
-    lpn_steps = resolve(learner.call("counters"))["lpn_steps"]
-    lpn_metrics: dict[str, float] = {}
-    start = time.perf_counter()
-    lpn_bar = Progress(config.lpn_steps, "ilpo lpn", unit="update", disable=None if ctx.progress else True)
-    lpn_bar.update(min(lpn_steps, config.lpn_steps))
-    while lpn_steps < config.lpn_steps:
-        num = min(config.lpn_log_every, config.lpn_steps - lpn_steps)
-        lpn_metrics = resolve(learner.call("train_lpn", num))
-        lpn_steps += num
-        lpn_bar.update(num, min=lpn_metrics["lpn_min"])
-        for name, value in lpn_metrics.items():
-            ctx.writer.add_scalar(loss_tag(name), value, lpn_steps)
-        ctx.writer.add_scalar(UPDATES_PER_S, num / max(time.perf_counter() - start, 1e-9), lpn_steps)
+        # Phase 1: the latent policy network, offline on the demonstrations.
+        lpn_steps = resolve(learner.call("counters"))["lpn_steps"]
+        lpn_metrics: dict[str, float] = {}
         start = time.perf_counter()
-        checkpoint()
+        lpn_bar = Progress(config.lpn_steps, "ilpo lpn", unit="update", disable=None if ctx.progress else True)
+        lpn_bar.update(min(lpn_steps, config.lpn_steps))
+        while lpn_steps < config.lpn_steps:
+            num = min(config.lpn_log_every, config.lpn_steps - lpn_steps)
+            lpn_metrics = resolve(learner.call("train_lpn", num))
+            lpn_steps += num
+            lpn_bar.update(num, min=lpn_metrics["lpn_min"])
+            for name, value in lpn_metrics.items():
+                ctx.writer.add_scalar(loss_tag(name), value, lpn_steps)
+            ctx.writer.add_scalar(UPDATES_PER_S, num / max(time.perf_counter() - start, 1e-9), lpn_steps)
+            start = time.perf_counter()
+            checkpoint()
 
-    lpn_bar.close()
+        lpn_bar.close()
 
-    # Phase 2: the action remapping network, online within the interaction budget.
-    act = functools.partial(ILPOPolicy, n_latent=n_latent, hidden=config.hidden,
-                            conv_channels=config.conv_channels, epsilon=config.epsilon)
-    group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers,
-                         config.envs_per_worker, ctx.seed, act)
-    if saved is not None and saved.get("workers") is not None:
-        group.load_state_dict(saved["workers"])   # the episodes the checkpointed run was in
-    evaluator = Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 16),
-                          ctx.seed + 50_000, functools.partial(act, epsilon=0.0))
-    weights = resolve(learner.call("get_weights"))
-    group.publish(weights)
-
-    def evaluate() -> float:
-        # Fixed start seeds, so the curve compares policies on the same episodes.
-        value = evaluator.evaluate(group.weights, config.eval_episodes, ctx.seed + 50_000)
-        ctx.report(env_steps, value)
-        return value
-
-    if not curve:
-        curve.append((0, evaluate()))
-    bar = Progress(config.interaction_budget, "ilpo remap", disable=None if ctx.progress else True)
-    bar.update(env_steps)
-    arn_metrics: dict[str, float] = {}
-    start = time.perf_counter()
-    while env_steps < config.interaction_budget:
-        stats = group.sample_into(replay, min(config.chunk_steps, config.interaction_budget - env_steps))
-        before, env_steps = env_steps, env_steps + stats.env_steps
-        num_updates = round(stats.env_steps * config.arn_updates_per_step)
-        if num_updates:
-            arn_metrics = resolve(learner.call("update_from", replay, num_updates, config.arn_batch_size))
+        # Phase 2: the action remapping network, online within the interaction budget.
+        act = functools.partial(ILPOPolicy, n_latent=n_latent, hidden=config.hidden,
+                                conv_channels=config.conv_channels, epsilon=config.epsilon)
+        group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers,
+                             config.envs_per_worker, ctx.seed, act)
+        cleanup.callback(group.close)
+        if saved is not None and saved.get("workers") is not None:
+            group.load_state_dict(saved["workers"])   # the episodes the checkpointed run was in
+        evaluator = Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 16),
+                              ctx.seed + 50_000, functools.partial(act, epsilon=0.0))
+        cleanup.callback(evaluator.close)
         weights = resolve(learner.call("get_weights"))
         group.publish(weights)
-        for episode_return in stats.episode_returns:
-            ctx.writer.add_scalar(EPISODIC_RETURN, episode_return, env_steps)
-        for name, value in arn_metrics.items():
-            ctx.writer.add_scalar(loss_tag(name), value, env_steps)
-        ctx.writer.add_scalar(ENV_STEPS, env_steps, env_steps)
-        ctx.writer.add_scalar(SPS, stats.env_steps / max(time.perf_counter() - start, 1e-9), env_steps)
-        if env_steps // config.eval_every > before // config.eval_every or env_steps >= config.interaction_budget:
-            curve.append((env_steps, evaluate()))
-            checkpoint()
-        bar.update(stats.env_steps, eval=curve[-1][1])
+
+        def evaluate() -> float:
+            # Fixed start seeds, so the curve compares policies on the same episodes.
+            value = evaluator.evaluate(group.weights, config.eval_episodes, ctx.seed + 50_000)
+            ctx.report(env_steps, value)
+            return value
+
+        if not curve:
+            curve.append((0, evaluate()))
+        budget = config.interaction_budget
+        bar = Progress(budget, "ilpo remap", disable=None if ctx.progress else True)
+        bar.update(env_steps)
+        arn_metrics: dict[str, float] = {}
+        max_lag = 0
+        if config.sampling == "async" and env_steps < budget:
+            # One lease per worker makes a chunk, so a round of leases is one sync chunk.
+            sampler = AsyncSampler(group, replay, budget, config.max_policy_lag,
+                                   config.chunk_steps // config.num_workers, env_steps=sampled)
+            cleanup.callback(sampler.close)
+            sampler.allow(env_steps + config.chunk_steps)
+            sampler.start()
         start = time.perf_counter()
-    bar.close()
-    # The driver's copy is only the returned policy: loaded once, from the final weights.
-    greedy = policy_from_state(spec, {f"{module}.{name}": value for module, state in weights.items()
-                                      for name, value in state.items()})
-    greedy.save(ctx.checkpoint_dir)
-    arn_updates = resolve(learner.call("counters"))["arn_updates"]
-    checkpoint()
-    found = resolve(learner.call("diagnostics", greedy_episodes(greedy, ctx, config.diagnose_episodes)))
-    group.close()
-    evaluator.close()
-    kill_all([learner, replay])
-    metrics = {"n_latent": n_latent, "lpn_steps": lpn_steps, "arn_updates": arn_updates,
-               **{f"final_{name}": value for name, value in {**lpn_metrics, **arn_metrics}.items()},
-               **{f"diag_{name}": value for name, value in found.items()}}
-    return TrainOutput(policy=greedy, env_steps=env_steps, curve=curve, metrics=metrics)
+        while env_steps < budget:
+            target = min(env_steps + config.chunk_steps, budget)
+            if sampler is None:
+                stats = group.sample_into(replay, target - env_steps)
+                new_steps, returns, lags = stats.env_steps, stats.episode_returns, []
+            else:
+                delivered = sampler.wait_for(target)
+                # The workers sample the next chunk with the current weights while the ARN updates.
+                sampler.allow(delivered.env_steps + config.chunk_steps)
+                new_steps, returns, lags = delivered.env_steps - env_steps, delivered.episode_returns, delivered.lags
+                max_lag = delivered.max_lag
+            before, env_steps = env_steps, env_steps + new_steps
+            num_updates = round(new_steps * config.arn_updates_per_step)
+            if num_updates:
+                arn_metrics = resolve(learner.call("update_from", replay, num_updates, config.arn_batch_size))
+            weights = resolve(learner.call("get_weights"))
+            (group if sampler is None else sampler).publish(weights)
+            for episode_return in returns:
+                ctx.writer.add_scalar(EPISODIC_RETURN, episode_return, env_steps)
+            for name, value in arn_metrics.items():
+                ctx.writer.add_scalar(loss_tag(name), value, env_steps)
+            ctx.writer.add_scalar(ENV_STEPS, env_steps, env_steps)
+            ctx.writer.add_scalar(SPS, new_steps / max(time.perf_counter() - start, 1e-9), env_steps)
+            if sampler is not None:
+                ctx.writer.add_scalar(POLICY_LAG, max(lags, default=0), env_steps)
+            if env_steps // config.eval_every > before // config.eval_every or env_steps >= budget:
+                curve.append((env_steps, evaluate()))
+                checkpoint()
+            bar.update(new_steps, eval=curve[-1][1])
+            start = time.perf_counter()
+        if sampler is not None:
+            sampler.stop()
+            sampler = None
+        bar.close()
+        # The driver's copy is only the returned policy: loaded once, from the final weights.
+        greedy = policy_from_state(spec, {f"{module}.{name}": value for module, state in weights.items()
+                                          for name, value in state.items()})
+        greedy.save(ctx.checkpoint_dir)
+        arn_updates = resolve(learner.call("counters"))["arn_updates"]
+        checkpoint()
+        found = resolve(learner.call("diagnostics", greedy_episodes(greedy, ctx, config.diagnose_episodes)))
+        metrics = {"n_latent": n_latent, "lpn_steps": lpn_steps, "arn_updates": arn_updates,
+                   **({"max_policy_lag": max_lag} if config.sampling == "async" else {}),
+                   **{f"final_{name}": value for name, value in {**lpn_metrics, **arn_metrics}.items()},
+                   **{f"diag_{name}": value for name, value in found.items()}}
+        return TrainOutput(policy=greedy, env_steps=env_steps, curve=curve, metrics=metrics)
 
 
 ALGORITHM = AlgorithmSpec(

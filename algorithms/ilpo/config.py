@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lfo_ray.algorithms.ilpo.losses import POLICY_TERMS
 
 REMAP_SPACES = ("auto", "state", "encoding")
+SAMPLING = ("sync", "async")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,17 @@ class ILPOConfig:
     diagnose_episodes: int = 3
     """Greedy episodes after training whose states the diagnostics (result.json metrics diag_*)
     compare with the demonstrations; not interactions. 0: no state diagnostics."""
+    sampling: str = "sync"
+    """Phase 2: "sync" gathers chunk_steps interactions, then the ARN updates on them, then the
+    workers get the new weights (the tuned protocol). "async" (lfo_ray.sampling): the workers
+    sample the next chunk while the ARN updates on this one, pushing straight into the replay; same
+    budget and updates per interaction, but on Ray no longer reproducible to the bit."""
+    max_policy_lag: int = 1
+    """sampling=async: no interaction reaches the replay more than this many ARN weight versions
+    stale (TensorBoard charts/policy_lag)."""
+    device: str | None = None
+    """Torch device of the learner (LPN, ARN, remapping); None/"auto" picks CUDA where the cluster
+    has a GPU (and asks Ray for one only then), else CPU. The acting policies stay on CPU."""
 
     def __post_init__(self) -> None:
         if self.n_latent < 0 or self.n_latent == 1:
@@ -112,6 +124,10 @@ class ILPOConfig:
             raise ValueError(f"policy_term must be one of {POLICY_TERMS}, got {self.policy_term!r}")
         if self.remap_space not in REMAP_SPACES:
             raise ValueError(f"remap_space must be one of {REMAP_SPACES}, got {self.remap_space!r}")
+        if self.sampling not in SAMPLING:
+            raise ValueError(f"sampling must be one of {SAMPLING}, got {self.sampling!r}")
+        if self.max_policy_lag < 0:
+            raise ValueError(f"max_policy_lag must be >= 0, got {self.max_policy_lag}")
         envs = self.num_workers * self.envs_per_worker
         # Workers step whole vector steps, so only multiples of the env count split exactly.
         if self.chunk_steps % envs or self.interaction_budget % envs:

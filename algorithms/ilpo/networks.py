@@ -10,8 +10,8 @@ The LPN and the ARN sit on one encoder/generator interface, chosen from the obse
 Vector observations use VectorEncoder / VectorGenerator (the reference's vector_ilpo.py: FC layers
 with leaky ReLU 0.2). Image observations (H, W, C) uint8 use ConvEncoder / ConvGenerator, a small
 pix2pix U-Net like the reference's image_ilpo.py. Observations pass through the LPN's
-`Normalizer` first (images to [-1, 1]; vectors optionally standardised), and every prediction,
-loss and remapping distance lives in that normalised space.
+normaliser first (`obs_normalizer`: images to [-1, 1]; vectors optionally standardised), and every
+prediction, loss and remapping distance lives in that normalised space.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from lfo_ray.learner import load_numpy_state
+from lfo_ray.nets import Normalizer
 from lfo_ray.policy import obs_tensor, register_architecture
 
 LEAK = 0.2
@@ -53,31 +54,6 @@ def unsupported_spaces(observation_space: gym.Space, action_space: gym.Space) ->
             return (f"ilpo's image observations need height and width divisible by 8 (three stride-2 "
                     f"convolutions), got {observation_space.shape}")
     return None
-
-
-class Normalizer(nn.Module):
-    """obs -> (obs - shift) / scale as float32. Images: fixed to [-1, 1]. Vectors: identity until
-    the learner sets the demonstrations' mean and std. Buffers, so the statistics travel with the
-    LPN's weights to the acting policies and into checkpoints."""
-
-    def __init__(self, space: gym.spaces.Box) -> None:
-        super().__init__()
-        shift, scale = (127.5, 127.5) if is_image(space) else (0.0, 1.0)
-        self.register_buffer("shift", torch.full(space.shape, shift))
-        self.register_buffer("scale", torch.full(space.shape, scale))
-
-    def fit(self, obs: np.ndarray) -> None:
-        """Standardises by the per-dimension mean and std of `obs` (N, *shape)."""
-        obs = torch.as_tensor(np.asarray(obs), dtype=torch.float32, device=self.shift.device)
-        self.shift.copy_(obs.mean(0))
-        # A floor keeps near-constant dimensions from blowing up off the demonstrations.
-        self.scale.copy_(obs.std(0).clamp_min(1e-3))
-
-    def forward(self, obs: np.ndarray | torch.Tensor) -> torch.Tensor:
-        if isinstance(obs, np.ndarray) and not obs.flags.writeable:
-            obs = obs.copy()  # a read-only view from the object store; torch needs its own memory
-        x = torch.as_tensor(obs, device=self.shift.device).float()
-        return (x - self.shift) / self.scale
 
 
 class VectorEncoder(nn.Module):
@@ -242,9 +218,18 @@ class ActionRemapNetwork(nn.Module):
         return self.head(torch.cat([features, embedding], dim=-1))
 
 
+def obs_normalizer(space: gym.spaces.Box) -> Normalizer:
+    """The LPN's input map, not clipped: images fixed to [-1, 1]; vectors the identity until the
+    learner fits the demonstrations' statistics. Buffers, so the statistics travel with the LPN's
+    weights to the acting policies and into checkpoints."""
+    if is_image(space):
+        return Normalizer(space.shape, clip=None, mean=127.5, std=127.5)
+    return Normalizer(space.shape, clip=None)
+
+
 def build_networks(observation_space: gym.spaces.Box, n_actions: int, n_latent: int, hidden: int,
                    conv_channels: int) -> tuple[LatentPolicyNetwork, ActionRemapNetwork]:
-    lpn = LatentPolicyNetwork(Normalizer(observation_space), make_encoder(observation_space, hidden, conv_channels),
+    lpn = LatentPolicyNetwork(obs_normalizer(observation_space), make_encoder(observation_space, hidden, conv_channels),
                               make_generator(observation_space, hidden, conv_channels), n_latent)
     arn = ActionRemapNetwork(make_encoder(observation_space, hidden, conv_channels), n_latent, n_actions)
     return lpn, arn
@@ -298,7 +283,8 @@ class ILPOPolicy:
 
     @torch.no_grad()
     def latent_actions(self, obs: np.ndarray) -> np.ndarray:
-        return self.lpn.latent_logits(self.lpn.normalizer(obs)).argmax(-1).numpy()
+        x = self.lpn.normalizer(obs_tensor(obs, self.observation_space))
+        return self.lpn.latent_logits(x).argmax(-1).numpy()
 
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
