@@ -47,6 +47,7 @@ from lfo_ray.policy import policy_from_state, read_policy
 from lfo_ray.replay import make_replay
 from lfo_ray.runner import Evaluator, RolloutGroup
 from lfo_ray.sampling import AsyncSampler
+from lfo_ray.seeding import BC_EVAL, derive_seed
 
 LABEL_CHUNK = 4096
 
@@ -197,8 +198,9 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
                          num_cpus=0.25 / config.replay_shards)
     acting = functools.partial(acting_policy, hidden=config.policy_hidden, conv_channels=config.conv_channels)
     group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, 1, ctx.seed, acting)
+    eval_seed = derive_seed(ctx.seed, BC_EVAL)
     evaluator = (Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 16),
-                           ctx.seed + 5_000, functools.partial(acting, greedy=True))
+                           eval_seed, functools.partial(acting, greedy=True))
                  if config.eval_episodes else None)
 
     first_phase, env_steps, curve = 0, 0, []
@@ -262,7 +264,7 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
             if sampler is not None:
                 ctx.writer.add_scalar(tags.POLICY_LAG, max_lag, env_steps)
             if evaluator is not None:
-                eval_return = evaluator.evaluate(group.weights, config.eval_episodes, ctx.seed + 5_000)
+                eval_return = evaluator.evaluate(group.weights, config.eval_episodes, eval_seed)
                 curve.append((env_steps, eval_return))
                 ctx.report(env_steps, eval_return)
 
