@@ -77,22 +77,17 @@ def build_mlp(arch: dict[str, Any]):
 
     arch = {"type": "mlp", "obs_dim": int, "hidden": [int, ...], "activation": one of
     ACTIVATIONS, "n_actions": int}: Linear layers with the activation between them, none after
-    the last (which outputs one logit per action).
+    the last (which outputs one logit per action); lfo_ray.nets.tanh_mlp with torch's default
+    initialisation, as the weights are loaded over it.
     """
-    import torch.nn as nn
+    from lfo_ray.nets import tanh_mlp
 
     if arch.get("type") != "mlp":
         raise ValueError(f"not an MLP architecture: {arch!r}")
-    activation = {"tanh": nn.Tanh, "relu": nn.ReLU, "silu": nn.SiLU, "elu": nn.ELU}.get(arch["activation"])
-    if activation is None:
+    if arch["activation"] not in ACTIVATIONS:
         raise ValueError(f"unknown activation {arch['activation']!r}; known: {ACTIVATIONS}")
-    sizes = [int(arch["obs_dim"]), *(int(h) for h in arch["hidden"]), int(arch["n_actions"])]
-    layers: list[nn.Module] = []
-    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        if index:
-            layers.append(activation())
-        layers.append(nn.Linear(fan_in, fan_out))
-    return nn.Sequential(*layers)
+    return tanh_mlp(int(arch["obs_dim"]), [int(h) for h in arch["hidden"]], int(arch["n_actions"]),
+                    activation=arch["activation"], orthogonal=False)
 
 
 class MLPPolicy:
@@ -116,11 +111,13 @@ class MLPPolicy:
         return cls(net, arch)
 
     def logits(self, obs: np.ndarray) -> np.ndarray:
+        from lfo_ray.nets import to_tensor
+
         obs = np.asarray(obs, dtype=np.float32)
         if obs.ndim != 2 or obs.shape[1] != self.obs_dim:
             raise ValueError(f"expected observations of shape (B, {self.obs_dim}), got {obs.shape}")
         with self._torch.inference_mode():
-            return self.net(self._torch.from_numpy(np.ascontiguousarray(obs))).numpy()
+            return self.net(to_tensor(np.ascontiguousarray(obs))).numpy()
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         return self.logits(obs).argmax(axis=1).astype(np.int64)

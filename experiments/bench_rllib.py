@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from lfo_ray.data.parquet import atomic_write
+from lfo_ray.seeding import FINAL_EVAL, derive_seed
 
 REPO = Path(__file__).resolve().parents[1]
 DEMOS = REPO / "lfo_ray" / "demos" / "CartPole-v1.parquet"
@@ -57,7 +58,8 @@ def greedy_eval(module, seed: int) -> float:
     env = gym.make("CartPole-v1")
     returns = []
     for episode in range(EVAL_EPISODES):
-        obs, _ = env.reset(seed=seed + 10_000 + episode)
+        # The native run's final evaluation episodes: its env i starts from the stream's seed + i.
+        obs, _ = env.reset(seed=derive_seed(seed, FINAL_EVAL) + episode)
         done, total = False, 0.0
         while not done:
             with torch.no_grad():

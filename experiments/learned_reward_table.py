@@ -64,10 +64,11 @@ def expert_on_eval_episodes(env: str, seeds: list[int]) -> float:
     """The expert's mean return on exactly the evaluation episodes train_run gives these seeds:
     the anchors are absolute, and the start states matter."""
     from lfo_ray.envs.experts import load_expert
-    from lfo_ray.experiment import EVAL_SEED_OFFSET, evaluate_episodes
+    from lfo_ray.experiment import evaluate_episodes
+    from lfo_ray.seeding import FINAL_EVAL, derive_seed
 
     expert = load_expert(env)
-    return float(np.mean([evaluate_episodes(expert, env, EVAL_EPISODES, seed + EVAL_SEED_OFFSET).mean()
+    return float(np.mean([evaluate_episodes(expert, env, EVAL_EPISODES, derive_seed(seed, FINAL_EVAL)).mean()
                           for seed in seeds]))
 
 

@@ -40,6 +40,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from lfo_ray.seeding import EXPERT_CHECK, EXPERT_EVAL, EXPERT_RESELECT, derive_seed
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "envs" / "experts"
 CLASSIC = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0")
@@ -275,7 +277,7 @@ def train_rl(env_id: str, algo: str, seed: int, max_seconds: float,
                 continue
             arch, state = export_mlp(trainer.get_module(), algo, obs_dim, n_actions)
             policy = Recorder(MLPPolicy.from_state(arch, state))
-            returns = evaluate(policy, env_id, settings.check_episodes, seed=seed * 1000 + iteration)
+            returns = evaluate(policy, env_id, settings.check_episodes, seed=derive_seed(seed, EXPERT_CHECK, iteration))
             check = check_export(trainer.get_module(), algo, policy.policy, policy.observations())
             greedy = float(returns.mean())
             history.append({"iteration": iteration, "env_steps": steps,
@@ -297,7 +299,7 @@ def train_rl(env_id: str, algo: str, seed: int, max_seconds: float,
     # candidates on fresh episodes and keep the best of those.
     for rank, candidate in enumerate(candidates):
         returns = evaluate(MLPPolicy.from_state(candidate["arch"], candidate["state"]), env_id,
-                           RESELECT_EPISODES, seed=500_000 + seed * 1000 + rank)
+                           RESELECT_EPISODES, seed=derive_seed(seed, EXPERT_RESELECT, rank))
         candidate["reselect"] = float(returns.mean())
         log(f"[{env_id}] candidate from iteration {candidate['iteration']}: selection eval "
             f"{candidate['greedy']:.2f}, re-evaluated {candidate['reselect']:.2f} "
@@ -398,7 +400,7 @@ def write_expert(env_id: str, algo: str, seed: int, made: dict[str, Any], out: P
                  "state_dict": made["state"]}
         policy = MountainCarPlanner(made["state"]["value"].numpy(), made["arch"]["lookahead"])
 
-    eval_seed = 1_000_000 + seed  # never used by the selection evaluations during training
+    eval_seed = derive_seed(seed, EXPERT_EVAL)  # never used by the selection evaluations during training
     start = time.perf_counter()
     returns = evaluate(policy, env_id, eval_episodes, seed=eval_seed)
     log(f"[{env_id}] final evaluation: {returns.mean():.2f} +- {returns.std():.2f} over "

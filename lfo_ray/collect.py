@@ -29,6 +29,7 @@ from lfo_ray.envs import make_vector_env
 from lfo_ray.envs.user import portable_env
 from lfo_ray.rollout import VectorDriver
 from lfo_ray.runner import even_shares
+from lfo_ray.seeding import COLLECT_WORKER, derive_seed
 
 RANDOM = "random"
 EXPERT = "expert"
@@ -241,7 +242,7 @@ class CollectSpec:
 def _worker_collector(spec: CollectSpec, worker: int) -> EpisodeCollector:
     kwargs = dict(spec.env_kwargs)
     env = make_vector_env(spec.env_id, spec.envs_per_worker, **kwargs)
-    seed = spec.seed * 1000 + worker
+    seed = derive_seed(spec.seed, COLLECT_WORKER, worker)
     policy = make_policy(spec.acting_policy, spec.env_id, env.single_action_space, kwargs, seed)
     return EpisodeCollector(env, policy, seed=seed, noise=spec.noise)
 

@@ -32,6 +32,7 @@ from lfo_ray.envs import make_vector_env
 from lfo_ray.envs.user import portable_env
 from lfo_ray.placement import Placement
 from lfo_ray.rollout import evaluate_policy
+from lfo_ray.seeding import FINAL_EVAL, derive_seed
 
 RESULT_FILE = "result.json"
 DEMOS_FILE = "demos.parquet"
@@ -475,7 +476,7 @@ def train_run(
                                  Placement(run.placement, address), continuing, progress, reporter)
                 output = run.spec.train(run.config, ctx)
                 train_s = time.perf_counter() - start
-                returns = evaluate_episodes(output.policy, env_id, eval_episodes, seed + EVAL_SEED_OFFSET,
+                returns = evaluate_episodes(output.policy, env_id, eval_episodes, derive_seed(seed, FINAL_EVAL),
                                             run.env_kwargs)
                 writer.add_scalar("eval/final_return_mean", float(returns.mean()), output.env_steps)
         except KeyboardInterrupt:
@@ -526,10 +527,6 @@ def one_line(error: BaseException) -> str:
     if type(error).__name__ in ("ActorDiedError", "ActorUnavailableError", "WorkerCrashedError"):
         return f"a Ray actor died: {message}"
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
-
-
-EVAL_SEED_OFFSET = 10_000
-"""train_run scores a run of seed s on the evaluation episodes seeded s + EVAL_SEED_OFFSET."""
 
 
 def evaluate_episodes(policy: Policy, env_id: str, episodes: int, seed: int,

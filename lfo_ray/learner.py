@@ -7,8 +7,6 @@ Ray round trip feeds many gradient steps.
 
 from __future__ import annotations
 
-import warnings
-
 from typing import Any
 
 import numpy as np
@@ -25,10 +23,7 @@ def to_numpy_state(module: torch.nn.Module) -> dict[str, np.ndarray]:
 
 
 def load_numpy_state(module: torch.nn.Module, state: dict[str, np.ndarray]) -> None:
-    # load_state_dict copies, so read-only arrays from the object store can be wrapped as they are.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        module.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    module.load_state_dict({k: to_tensor(v, None) for k, v in state.items()})
 
 
 class TorchLearner:

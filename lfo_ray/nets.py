@@ -5,7 +5,8 @@
 - `Normalizer`: fitted, running or fixed (images to [-1, 1]) mean/std standardisation of vectors
   or whole images, clipped or not; statistics are buffers, so they travel with the weights into
   checkpoints and to the acting policies.
-- `tanh_mlp`: Linear -> tanh -> ... -> Linear with CleanRL's orthogonal initialisation.
+- `tanh_mlp`: the one MLP builder: Linear -> tanh (or another activation) -> ... -> Linear, with
+  CleanRL's orthogonal initialisation or torch's default one.
 - `ObsFeatures`: the one encoder from an observation space to network inputs — Box vectors
   standardised, Discrete ids one-hot — and of a step s -> s' (`delta`): the standardised
   change for Box, and for Discrete the id difference shifted to 0..2n-2, one-hot, so one
@@ -49,14 +50,19 @@ def to_tensor(array: np.ndarray | torch.Tensor, dtype: torch.dtype | None = torc
     return torch.as_tensor(array, dtype=dtype, device=device)
 
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
-"""Hidden activations: tanh for the on-policy and imitation networks, relu for SAC's (its usual choice)."""
+ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "silu": nn.SiLU, "elu": nn.ELU}
+"""Hidden activations: tanh for the on-policy and imitation networks, relu for SAC's (its usual choice)
+and BCO's inverse model; silu and elu only for the exported expert MLPs (lfo_ray.envs.experts)."""
 
 
 def tanh_mlp(width_in: int, hidden: Sequence[int], width_out: int, out_gain: float = 1.0,
-             activation: str = "tanh") -> nn.Sequential:
+             activation: str = "tanh", orthogonal: bool = True) -> nn.Sequential:
     """Linear -> tanh (or `activation`) -> ... -> Linear, orthogonally initialised (CleanRL's PPO
-    initialisation)."""
+    initialisation; `out_gain` scales the last layer).
+
+    orthogonal=False keeps torch's default Linear initialisation (`out_gain` unused): BCO's ReLU
+    inverse model, and networks whose weights are loaded anyway (the shipped experts). The layers and
+    their state-dict keys (0, 2, 4, ... for the Linears) are the same either way."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
     widths = [width_in, *hidden, width_out]
@@ -64,8 +70,9 @@ def tanh_mlp(width_in: int, hidden: Sequence[int], width_out: int, out_gain: flo
     for k, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
         linear = nn.Linear(a, b)
         last = k == len(widths) - 2
-        nn.init.orthogonal_(linear.weight, out_gain if last else np.sqrt(2))
-        nn.init.zeros_(linear.bias)
+        if orthogonal:
+            nn.init.orthogonal_(linear.weight, out_gain if last else np.sqrt(2))
+            nn.init.zeros_(linear.bias)
         layers += [linear] if last else [linear, ACTIVATIONS[activation]()]
     return nn.Sequential(*layers)
 

@@ -245,7 +245,7 @@ class WorkerPolicy:
             self.policy = policy_from_state(self.spec, weights)
             self.policy.rng = self.rng
         else:
-            self.policy.net.load_state_dict({k: torch.as_tensor(np.array(v)) for k, v in weights.items()})
+            self.policy.net.load_state_dict({k: to_tensor(v, None) for k, v in weights.items()})
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         if self.policy is not None:
@@ -260,8 +260,7 @@ def policy_from_state(spec: PolicySpec, state: Mapping[str, Any], seed: int | No
     """The policy of `spec` with the network weights `state` (tensors or numpy arrays, e.g. the
     weights a learner publishes to rollout workers), on the CPU."""
     net = spec.build()
-    net.load_state_dict({name: value if isinstance(value, torch.Tensor) else torch.tensor(np.asarray(value))
-                         for name, value in state.items()})
+    net.load_state_dict({name: to_tensor(value, None) for name, value in state.items()})
     net.eval()
     return Policy(net, spec, seed)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from lfo_ray.batch import SampleBatch
 from lfo_ray.placement import Done, Handle, Placement, resolve
+from lfo_ray.seeding import REPLAY_SHARD, derive_seed
 
 _FIELDS = [f.name for f in dataclasses.fields(SampleBatch)]
 
@@ -126,7 +127,7 @@ class ShardedReplay(Handle):
                  num_cpus: float = 0.1) -> None:
         if num_shards < 1:
             raise ValueError(f"replay_shards must be >= 1, got {num_shards}")
-        self.shards = [placement.place(ReplayBuffer, capacity, seed * 1000 + k, num_cpus=num_cpus)
+        self.shards = [placement.place(ReplayBuffer, capacity, derive_seed(seed, REPLAY_SHARD, k), num_cpus=num_cpus)
                        for k in range(num_shards)]
         self.rng = np.random.default_rng(seed)
         self.sizes = np.ones(num_shards)

@@ -161,6 +161,12 @@ class RolloutWorker:
     (fast-forward, about as fast as sampling without the policy), then restores the random
     generators of the action space and of the policy (any numpy or torch generator attribute).
     A resumed run thus continues the very episodes it was in, step for step.
+
+    The log grows by one action batch a vector step for the worker's whole life, and a resume
+    replays all of it. It cannot be cut at episode ends: an autoreset draws the next start from the
+    env's own generator (one generator for all sub-envs in the native classic-control vector envs),
+    not from a seed a fresh env could be reset with; reseeding each episode instead would change
+    every run's episodes.
     """
 
     def __init__(self, env_id: str, env_kwargs: dict, num_envs: int, seed: int,

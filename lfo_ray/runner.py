@@ -10,6 +10,7 @@ from lfo_ray.batch import SampleBatch
 from lfo_ray.placement import Handle, Placement, kill_all, resolve
 from lfo_ray.replay import shard_for
 from lfo_ray.rollout import RolloutStats, RolloutWorker
+from lfo_ray.seeding import ROLLOUT_WORKER, derive_seed
 
 
 def even_shares(total: int, parts: int) -> list[int]:
@@ -35,7 +36,7 @@ class RolloutGroup:
             raise ValueError(f"num_workers must be >= 1, got {num_workers}")
         self.placement = placement
         self.workers: list[Handle] = [
-            placement.place(self.worker_cls, env_id, env_kwargs, envs_per_worker, seed * 1000 + k,
+            placement.place(self.worker_cls, env_id, env_kwargs, envs_per_worker, derive_seed(seed, ROLLOUT_WORKER, k),
                             policy_factory, num_cpus=num_cpus, restartable=True, spread=True)
             for k in range(num_workers)
         ]

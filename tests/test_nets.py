@@ -1,11 +1,46 @@
-"""lfo_ray.nets: the one normaliser, on vectors and whole images."""
+"""lfo_ray.nets: the one MLP builder and the one normaliser (vectors and whole images)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
-from lfo_ray.nets import OBS_CLIP, Normalizer
+from lfo_ray.nets import OBS_CLIP, Normalizer, tanh_mlp
+
+
+def plain_stack(width_in, hidden, width_out, activation):
+    widths = [width_in, *hidden]
+    layers = []
+    for a, b in zip(widths[:-1], widths[1:]):
+        layers += [nn.Linear(a, b), activation()]
+    return nn.Sequential(*layers, nn.Linear(widths[-1], width_out))
+
+
+@pytest.mark.parametrize("hidden", [(), (5,), (8, 6)])
+def test_default_init_mlp_is_the_plain_linear_stack(hidden):
+    # BCO's inverse model and the shipped experts were plain nn.Linear stacks: orthogonal=False must
+    # draw the same weights from the same seed, and leave the generator where they left it.
+    torch.manual_seed(3)
+    expected, expected_next = plain_stack(4, hidden, 3, nn.ReLU), torch.rand(2)
+    torch.manual_seed(3)
+    built, built_next = tanh_mlp(4, hidden, 3, activation="relu", orthogonal=False), torch.rand(2)
+    assert [type(m) for m in built] == [type(m) for m in expected]
+    assert built.state_dict().keys() == expected.state_dict().keys()
+    assert all(torch.equal(built.state_dict()[k], v) for k, v in expected.state_dict().items())
+    assert torch.equal(built_next, expected_next)
+
+
+def test_orthogonal_init_zeroes_biases_and_scales_the_output_layer():
+    net = tanh_mlp(6, (16,), 4, out_gain=0.01)
+    assert all(torch.count_nonzero(m.bias) == 0 for m in net if isinstance(m, nn.Linear))
+    out = net[-1].weight
+    assert torch.allclose(out @ out.T, 0.01 ** 2 * torch.eye(4), atol=1e-6)
+
+
+def test_unknown_activation_is_refused():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        tanh_mlp(2, (3,), 1, activation="gelu")
 
 
 def test_normalizer_fits_clips_and_inverts():

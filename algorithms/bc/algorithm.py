@@ -24,6 +24,7 @@ from lfo_ray.metrics import Progress
 from lfo_ray.nets import obs_dtype, pick_device, to_tensor
 from lfo_ray.policy import Policy
 from lfo_ray.rollout import evaluate_policy
+from lfo_ray.seeding import BC_EVAL, derive_seed
 
 
 class BCLearner:
@@ -133,7 +134,8 @@ def train(config: BCConfig, ctx: RunContext) -> TrainOutput:
         while learner.steps < config.train_steps:
             num = min(chunk, config.train_steps - learner.steps)
             metrics = learner.train(transitions.obs, transitions.actions, num, ctx.writer)
-            returns = evaluate_policy(learner.policy(seed=ctx.seed), env, CURVE_EPISODES, ctx.seed + 5_000)
+            returns = evaluate_policy(learner.policy(seed=ctx.seed), env, CURVE_EPISODES,
+                                      derive_seed(ctx.seed, BC_EVAL))
             curve.append((0, float(returns.mean())))
             ctx.report(0, curve[-1][1], step=learner.steps)
             progress.update(num, eval=curve[-1][1])

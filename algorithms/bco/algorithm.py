@@ -47,6 +47,7 @@ from lfo_ray.policy import policy_from_state, read_policy
 from lfo_ray.replay import make_replay
 from lfo_ray.runner import Evaluator, RolloutGroup
 from lfo_ray.sampling import AsyncSampler
+from lfo_ray.seeding import BC_EVAL, derive_seed
 
 LABEL_CHUNK = 4096
 
@@ -68,8 +69,8 @@ class BCOLearner(TorchLearner):
         self.observation_space = observation_space
         self.modules = {"inverse": inverse.to(self.device)}
         self.optimizers = {"inverse": torch.optim.Adam(inverse.parameters(), lr=config.inverse_lr)}
-        self.expert_obs = self.copy_tensor(expert_obs, self.obs_dtype)
-        self.expert_next_obs = self.copy_tensor(expert_next_obs, self.obs_dtype)
+        self.expert_obs = self.tensor(expert_obs, self.obs_dtype)
+        self.expert_next_obs = self.tensor(expert_next_obs, self.obs_dtype)
         self.expert_labels: torch.Tensor | None = None
         self.new_policy()
 
@@ -85,17 +86,13 @@ class BCOLearner(TorchLearner):
         self.modules["policy"] = policy
         self.optimizers["policy"] = torch.optim.Adam(policy.parameters(), lr=self.config.policy_lr)
 
-    def copy_tensor(self, array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
-        """A tensor that owns its memory: arrays that came through Ray's object store are read-only."""
-        return torch.tensor(np.asarray(array), dtype=dtype, device=self.device)
-
     def action_tensor(self, actions: np.ndarray) -> torch.Tensor:
         """The agent's actions as the inverse model's targets: class ids, or normalised Box actions
         clipped to [-1, 1] (the env clipped them: the dynamics saw the clipped action)."""
         if self.bounds is None:
-            return self.copy_tensor(np.asarray(actions) - self.action_space.start, torch.long)
+            return self.tensor(np.asarray(actions) - self.action_space.start, torch.long)
         normalised = self.bounds.from_env(np.asarray(actions).reshape(len(actions), self.bounds.dim))
-        return self.copy_tensor(np.clip(normalised, -1.0, 1.0), torch.float32)
+        return self.tensor(np.clip(normalised, -1.0, 1.0), torch.float32)
 
     def inverse_step(self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor) -> dict[str, float]:
         loss, metrics = self.losses.inverse(self.modules["inverse"](obs, next_obs), actions)
@@ -107,13 +104,13 @@ class BCOLearner(TorchLearner):
 
     def update(self, batch: SampleBatch) -> dict[str, float]:
         """One inverse-dynamics step on agent transitions (s, a, s')."""
-        return self.inverse_step(self.copy_tensor(batch.obs, self.obs_dtype), self.action_tensor(batch.actions),
-                                 self.copy_tensor(batch.next_obs, self.obs_dtype))
+        return self.inverse_step(self.tensor(batch.obs, self.obs_dtype), self.action_tensor(batch.actions),
+                                 self.tensor(batch.next_obs, self.obs_dtype))
 
     def fit_inverse(self, replay: Handle, num_updates: int, batch_size: int) -> dict[str, float]:
         """Refits the input statistics, then `num_updates` steps on minibatches of one replay pull."""
         data = resolve(replay.call("sample", num_updates * batch_size))
-        obs, next_obs = self.copy_tensor(data.obs, self.obs_dtype), self.copy_tensor(data.next_obs, self.obs_dtype)
+        obs, next_obs = self.tensor(data.obs, self.obs_dtype), self.tensor(data.next_obs, self.obs_dtype)
         actions = self.action_tensor(data.actions)
         self.modules["inverse"].encoder.fit(obs, next_obs)
         steps = [self.inverse_step(obs[rows], actions[rows], next_obs[rows])
@@ -201,8 +198,9 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
                          num_cpus=0.25 / config.replay_shards)
     acting = functools.partial(acting_policy, hidden=config.policy_hidden, conv_channels=config.conv_channels)
     group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, 1, ctx.seed, acting)
+    eval_seed = derive_seed(ctx.seed, BC_EVAL)
     evaluator = (Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 16),
-                           ctx.seed + 5_000, functools.partial(acting, greedy=True))
+                           eval_seed, functools.partial(acting, greedy=True))
                  if config.eval_episodes else None)
 
     first_phase, env_steps, curve = 0, 0, []
@@ -266,7 +264,7 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
             if sampler is not None:
                 ctx.writer.add_scalar(tags.POLICY_LAG, max_lag, env_steps)
             if evaluator is not None:
-                eval_return = evaluator.evaluate(group.weights, config.eval_episodes, ctx.seed + 5_000)
+                eval_return = evaluator.evaluate(group.weights, config.eval_episodes, eval_seed)
                 curve.append((env_steps, eval_return))
                 ctx.report(env_steps, eval_return)
 

@@ -105,24 +105,20 @@ def make_encoder(space: gym.Space, pair: bool, conv_channels: Sequence[int]) -> 
 
 
 def mlp_head(in_features: int, hidden: Sequence[int], out: int, activation: str = "relu") -> nn.Sequential:
-    """(Linear -> activation)* -> Linear to `out` outputs.
+    """(Linear -> activation)* -> Linear to `out` outputs (lfo_ray.nets.tanh_mlp).
 
-    "relu" (the inverse model): extrapolates linearly beyond the transitions it was trained on,
-    where a tanh would saturate. "tanh" (the policy, BC's head, lfo_ray.nets.tanh_mlp with a small
-    output gain): a policy is fitted on expert states only, which a good expert keeps in a tiny
-    region (InvertedPendulum's pole angle spreads 0.0024 rad), so standardised off-demo states lie
-    many stds out; a ReLU net's unbounded, noise-fitted slopes send the actions anywhere there,
-    while a tanh net's stay bounded and smooth (BCO's ReLU policy got ~40 there on the true actions,
-    the tanh one 1000)."""
+    "relu" (the inverse model; torch's default initialisation): extrapolates linearly beyond the
+    transitions it was trained on, where a tanh would saturate. "tanh" (the policy, BC's head:
+    orthogonal with a small output gain): a policy is fitted on expert states only, which a good
+    expert keeps in a tiny region (InvertedPendulum's pole angle spreads 0.0024 rad), so
+    standardised off-demo states lie many stds out; a ReLU net's unbounded, noise-fitted slopes
+    send the actions anywhere there, while a tanh net's stay bounded and smooth (BCO's ReLU policy
+    got ~40 there on the true actions, the tanh one 1000)."""
     if activation == "tanh":
         return tanh_mlp(in_features, hidden, out, out_gain=0.01)
     if activation != "relu":
         raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
-    widths = [in_features, *hidden]
-    layers: list[nn.Module] = []
-    for width_in, width_out in zip(widths[:-1], widths[1:]):
-        layers += [nn.Linear(width_in, width_out), nn.ReLU()]
-    return nn.Sequential(*layers, nn.Linear(widths[-1], out))
+    return tanh_mlp(in_features, hidden, out, activation="relu", orthogonal=False)
 
 
 def as_action_space(actions: gym.Space | int) -> gym.Space:

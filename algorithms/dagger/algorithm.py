@@ -28,6 +28,7 @@ from lfo_ray.envs.experts import load_expert
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
 from lfo_ray.policy import Policy
 from lfo_ray.rollout import VectorDriver, evaluate_policy
+from lfo_ray.seeding import DAGGER_EVAL, DAGGER_POLICY, derive_seed
 
 
 def collect_labelled(driver: VectorDriver, expert, learner: Policy, beta: float, steps: int,
@@ -87,7 +88,7 @@ def train(config: DAggerConfig, ctx: RunContext) -> TrainOutput:
     metrics: dict[str, float] = {}
     for round_index in range(1, config.rounds + 1):
         beta = config.beta ** round_index
-        obs, labels, steps = collect_labelled(driver, expert, learner.policy(seed=ctx.seed + round_index),
+        obs, labels, steps = collect_labelled(driver, expert, learner.policy(seed=derive_seed(ctx.seed, DAGGER_POLICY, round_index)),
                                               beta, config.steps_per_round, rng)
         env_steps += steps
         dataset_obs.append(obs)
@@ -95,7 +96,7 @@ def train(config: DAggerConfig, ctx: RunContext) -> TrainOutput:
         metrics = learner.train(np.concatenate(dataset_obs), np.concatenate(dataset_actions),
                                 config.round_train_steps, ctx.writer)
         returns = evaluate_policy(learner.policy(seed=ctx.seed), curve_env, config.curve_episodes,
-                                  seed=ctx.seed + 1000 * round_index)
+                                  seed=derive_seed(ctx.seed, DAGGER_EVAL, round_index))
         curve.append((env_steps, float(returns.mean())))
         ctx.report(env_steps, curve[-1][1])
         ctx.writer.add_scalar("charts/beta", beta, env_steps)

@@ -50,6 +50,7 @@ from lfo_ray.policy import PolicySpec, policy_from_state
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator, RolloutGroup
 from lfo_ray.sampling import AsyncSampler
+from lfo_ray.seeding import ILPO_DIAGNOSTICS, ILPO_EVAL, derive_seed
 
 
 def cosine_lr(step: int, total: int, start: float, final: float) -> float:
@@ -226,7 +227,7 @@ def greedy_episodes(policy: Any, ctx: RunContext, episodes: int) -> list[np.ndar
     env = gym.make(ctx.env_id, **ctx.env_kwargs)
     out = []
     for index in range(episodes):
-        obs, _ = env.reset(seed=ctx.seed + 70_000 + index)
+        obs, _ = env.reset(seed=derive_seed(ctx.seed, ILPO_DIAGNOSTICS, index))
         states, done = [obs], False
         while not done:
             obs, _, terminated, truncated, _ = env.step(int(policy.act(obs)))
@@ -305,14 +306,14 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
         if saved is not None and saved.get("workers") is not None:
             group.load_state_dict(saved["workers"])   # the episodes the checkpointed run was in
         evaluator = Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 16),
-                              ctx.seed + 50_000, functools.partial(act, epsilon=0.0))
+                              derive_seed(ctx.seed, ILPO_EVAL), functools.partial(act, epsilon=0.0))
         cleanup.callback(evaluator.close)
         weights = resolve(learner.call("get_weights"))
         group.publish(weights)
 
         def evaluate() -> float:
             # Fixed start seeds, so the curve compares policies on the same episodes.
-            value = evaluator.evaluate(group.weights, config.eval_episodes, ctx.seed + 50_000)
+            value = evaluator.evaluate(group.weights, config.eval_episodes, derive_seed(ctx.seed, ILPO_EVAL))
             ctx.report(env_steps, value)
             return value
 

@@ -47,10 +47,9 @@ from lfo_ray.policy import PolicySpec, policy_from_state
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator
 from lfo_ray.segments import SegmentGroup
+from lfo_ray.seeding import LEARNED_REWARD_EVAL, derive_seed
 
 REWARD_FILE = "reward_model.pt"
-EVAL_SEED = 7_919
-"""Intermediate evaluations start from seed + EVAL_SEED: fixed episodes, apart from train_run's final ones."""
 
 
 def supports(observation_space: gym.Space, action_space: gym.Space) -> str | None:
@@ -104,7 +103,9 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
     replay = placement.place(ReplayBuffer, config.replay_rows, ctx.seed, num_cpus=0.1)
     group = SegmentGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, config.envs_per_worker,
                          ctx.seed, NumpyPolicy)
-    evaluator = Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 32), ctx.seed + EVAL_SEED,
+    # Fixed episodes, apart from train_run's final ones.
+    eval_seed = derive_seed(ctx.seed, LEARNED_REWARD_EVAL)
+    evaluator = Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 32), eval_seed,
                           functools.partial(NumpyPolicy, greedy=True)) if config.eval_every else None
     pending_eval: tuple[int, Any] | None = None
     progress = Progress(config.total_env_steps, config.reward_model, disable=not ctx.progress)
@@ -178,7 +179,7 @@ def train(config: ImitationConfig, ctx: RunContext) -> TrainOutput:
             if collect_eval():
                 break
             if evaluator is not None and iteration % config.eval_every == 0:
-                pending_eval = (env_steps, evaluator.submit(group.weights, config.eval_episodes, ctx.seed + EVAL_SEED))
+                pending_eval = (env_steps, evaluator.submit(group.weights, config.eval_episodes, eval_seed))
             writer.add_scalar(tags.SPS, env_steps / elapsed, env_steps)
             for name, value in metrics.items():
                 writer.add_scalar(tags.loss_tag(name), value, env_steps)

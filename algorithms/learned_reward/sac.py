@@ -39,7 +39,7 @@ import torch
 from torch import nn
 
 from lfo_ray import metrics as tags
-from lfo_ray.algorithms.learned_reward.algorithm import EVAL_SEED, REWARD_FILE
+from lfo_ray.algorithms.learned_reward.algorithm import REWARD_FILE
 from lfo_ray.algorithms.learned_reward.config import ImitationConfig
 from lfo_ray.algorithms.learned_reward.learners import RewardLearner, check_finite_weights, read_metrics
 from lfo_ray.algorithms.learned_reward.losses import (
@@ -59,6 +59,7 @@ from lfo_ray.policy import PolicySpec, WorkerPolicy, policy_from_state
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator, RolloutGroup
 from lfo_ray.sampling import AsyncSampler
+from lfo_ray.seeding import LEARNED_REWARD_EVAL, derive_seed
 
 
 
@@ -258,8 +259,9 @@ def train_sac(config: ImitationConfig, ctx: RunContext, learned_reward: bool = T
     factory = functools.partial(sac_worker_policy, config)
     group = RolloutGroup(placement, ctx.env_id, ctx.env_kwargs, config.num_workers, config.envs_per_worker,
                          ctx.seed, factory, num_cpus=0.5)
+    eval_seed = derive_seed(ctx.seed, LEARNED_REWARD_EVAL)
     evaluator = Evaluator(placement, ctx.env_id, ctx.env_kwargs, min(config.eval_episodes, 32),
-                          ctx.seed + EVAL_SEED, functools.partial(sac_worker_policy, config, greedy=True)) \
+                          eval_seed, functools.partial(sac_worker_policy, config, greedy=True)) \
         if config.eval_every else None
     name = config.reward_model if learned_reward else "sac"
     progress = Progress(config.total_env_steps, f"{name} (sac)", disable=not ctx.progress)
@@ -314,7 +316,7 @@ def train_sac(config: ImitationConfig, ctx: RunContext, learned_reward: bool = T
             if stats.lags:
                 writer.add_scalar(tags.POLICY_LAG, max(stats.lags), env_steps)
             if evaluator is not None and iteration % config.eval_every == 0 and group.weights is not None:
-                value = evaluator.evaluate(group.weights, config.eval_episodes, ctx.seed + EVAL_SEED)
+                value = evaluator.evaluate(group.weights, config.eval_episodes, eval_seed)
                 curve.append((env_steps, value))
                 ctx.report(env_steps, value)
                 if config.stop_eval_return is not None and value >= config.stop_eval_return:

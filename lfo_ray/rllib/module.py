@@ -22,7 +22,7 @@ from lfo_ray.algorithms.learned_reward.learners import EXPERT_POOL_ROWS, read_me
 from lfo_ray.algorithms.learned_reward.rewards import RewardModel, TransitionTensors, make_reward_model
 from lfo_ray.demos import DemoSampler
 from lfo_ray.distributions import ActionBounds
-from lfo_ray.nets import obs_dtype
+from lfo_ray.nets import obs_dtype, to_tensor
 
 REWARD_MODULE_ID = "lfo_reward_model"
 """ModuleID of the reward model inside the MultiRLModule, next to RLlib's DEFAULT_MODULE_ID policy."""
@@ -73,7 +73,7 @@ class RewardModule(TorchRLModule):
         # On the networks' device once they exist (the learner may move the module); the expert pool
         # that builds them is on the CPU.
         device = next(self.net.parameters()).device if "net" in self._modules else torch.device("cpu")
-        return torch.as_tensor(np.asarray(array), dtype=dtype or self.obs_dtype, device=device)
+        return to_tensor(np.asarray(array), dtype or self.obs_dtype, device)
 
     def _transitions(self, obs: Any, next_obs: Any, actions: Any, env_units: bool) -> TransitionTensors:
         def cast(x: Any, dtype: torch.dtype) -> torch.Tensor:
