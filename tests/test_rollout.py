@@ -81,3 +81,18 @@ def test_box_actions_are_clipped_into_the_env_and_kept_raw_in_the_transition():
     np.testing.assert_array_equal(batch.actions, [[50.0], [-50.0]])
     np.testing.assert_array_equal(batch.next_obs, clipped.next_obs)
     np.testing.assert_array_equal(batch.rewards, clipped.rewards)
+
+
+def test_action_log_stacks_blocks_and_returns_every_batch_in_order():
+    from lfo_ray.rollout import ActionLog
+
+    batches = [np.full(3, k, dtype=np.int64) for k in range(2500)]
+    log = ActionLog(block=1024)
+    assert log.array() is None
+    for batch in batches:
+        log.append(batch)
+    assert len(log) == 2500 and len(log._blocks) == 2 and len(log._recent) == 452
+    assert np.array_equal(log.array(), np.stack(batches))
+    resumed = ActionLog(log.array(), block=1024)
+    resumed.append(np.full(3, 2500, dtype=np.int64))
+    assert np.array_equal(resumed.array()[:, 0], np.arange(2501))
