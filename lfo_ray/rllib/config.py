@@ -154,8 +154,9 @@ class ImitationSACConfig(ImitationMixin, SACConfig):
         """Env steps between reward-model trainings (`reward_steps` steps each, at most one training per
         SAC update); 512 is the native SAC's iteration (1 worker x 8 envs x 64 steps)."""
         # The native SAC's defaults: relu 256x256 actor and critics, one lr of 3e-4, batches of 256,
-        # a uniform 1M-transition replay, 5000 env steps before the first update. RLlib samples 1 env
-        # step per update (utd_ratio 1) on its local EnvRunner unless told otherwise.
+        # a uniform 1M-transition replay, 5000 env steps before the first update, 8 envs stepped
+        # together and one update per env step (utd_ratio 1). RLlib's training_intensity counts
+        # replayed rows per sampled env step: keep it at train_batch_size_per_learner x utd_ratio.
         self.actor_lr = 3e-4
         self.critic_lr = 3e-4
         self.alpha_lr = 3e-4
@@ -165,6 +166,8 @@ class ImitationSACConfig(ImitationMixin, SACConfig):
         self.train_batch_size_per_learner = 256
         self.num_steps_sampled_before_learning_starts = 5000
         self.replay_buffer_config = {"type": "EpisodeReplayBuffer", "capacity": 1_000_000}
+        self.num_envs_per_env_runner = 8
+        self.training_intensity = 256
 
     def imitation(self, *, demos: str | None = NotProvided, reward_every: int = NotProvided,
                   **settings: Any) -> "ImitationSACConfig":

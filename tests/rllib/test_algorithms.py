@@ -52,7 +52,8 @@ def test_sac_generator_trains_on_the_learned_reward_of_replayed_transitions(ray_
     from ray.rllib.core import DEFAULT_MODULE_ID, Columns
 
     config = (GAIfOSACConfig().environment("InvertedPendulum-v5").debugging(seed=0)
-              .training(num_steps_sampled_before_learning_starts=32, train_batch_size_per_learner=32)
+              .training(num_steps_sampled_before_learning_starts=32, train_batch_size_per_learner=32,
+                        training_intensity=32)
               .reporting(min_sample_timesteps_per_iteration=40, min_time_s_per_iteration=0)
               .imitation(reward_every=16))
     algo = config.build_algo()
