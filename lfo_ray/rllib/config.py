@@ -172,11 +172,12 @@ class ImitationSACConfig(ImitationMixin, SACConfig):
     def imitation(self, *, demos: str | None = NotProvided, reward_every: int = NotProvided,
                   **settings: Any) -> "ImitationSACConfig":
         """`imitation()` of the mixin, and `reward_every` (env steps between reward-model trainings)."""
+        if reward_every is not NotProvided and (not isinstance(reward_every, int) or reward_every < 1):
+            raise ValueError(f"{self.reward_model}: reward_every must be an int >= 1, got {reward_every!r}")
+        super().imitation(demos=demos, **settings)
         if reward_every is not NotProvided:
-            if not isinstance(reward_every, int) or reward_every < 1:
-                raise ValueError(f"{self.reward_model}: reward_every must be an int >= 1, got {reward_every!r}")
             self.reward_every = reward_every
-        return super().imitation(demos=demos, **settings)
+        return self
 
     def check_settings(self, settings: dict[str, Any]) -> None:
         super().check_settings(settings)
