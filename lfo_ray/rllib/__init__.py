@@ -1,21 +1,26 @@
-"""GAIL, GAIfO, IMRL and PMI-IL as RLlib Algorithms (new API stack, RLlib PPO as the generator).
+"""GAIL, GAIfO, IMRL and PMI-IL as RLlib Algorithms (new API stack, RLlib PPO or SAC as the generator).
 
-    from lfo_ray.rllib import GAIfOConfig
-    algo = GAIfOConfig().environment("CartPole-v1").build()
+    from lfo_ray.rllib import GAIfOConfig, GAIfOSACConfig
+    algo = GAIfOConfig().environment("CartPole-v1").build()                  # PPO
+    algo = GAIfOSACConfig().environment("InvertedPendulum-v5").build()       # SAC, Box actions
     algo.train()
 
-or by name through Tune: `tune.Tuner("lfo_ray/rllib/GAIFO", param_space=config)` (see registry.py).
-The reward model is the native one (lfo_ray.algorithms.learned_reward.rewards) inside a learner-only
-RLModule (module.py); a learner-connector piece writes its reward before GAE (connector.py); the
-learner trains it after each PPO update (learner.py). The classes load on first use, so the registry
+or by name through Tune: `tune.Tuner("lfo_ray/rllib/GAIFO", param_space=config)`, "..._SAC" for
+SAC (see registry.py). The reward model is the native one (lfo_ray.algorithms.learned_reward.rewards)
+inside a learner-only RLModule (module.py); a learner-connector piece writes its reward into the
+batch the loss reads, before GAE for PPO, into each replayed batch for SAC (connector.py); the
+learner trains it after its updates (learner.py). The classes load on first use, so the registry
 names (registry.py) are available without importing RLlib.
 """
 
 from typing import Any
 
 _CLASSES = {"GAIL": "algorithms", "GAIfO": "algorithms", "IMRL": "algorithms", "PMIIL": "algorithms",
-            "ALGORITHMS": "algorithms", "GAILConfig": "config", "GAIfOConfig": "config", "IMRLConfig": "config",
-            "PMIILConfig": "config", "ImitationPPOConfig": "config"}
+            "GAILSAC": "algorithms", "GAIfOSAC": "algorithms", "IMRLSAC": "algorithms", "PMIILSAC": "algorithms",
+            "ALGORITHMS": "algorithms", "SAC_ALGORITHMS": "algorithms",
+            "GAILConfig": "config", "GAIfOConfig": "config", "IMRLConfig": "config", "PMIILConfig": "config",
+            "GAILSACConfig": "config", "GAIfOSACConfig": "config", "IMRLSACConfig": "config",
+            "PMIILSACConfig": "config", "ImitationPPOConfig": "config", "ImitationSACConfig": "config"}
 __all__ = list(_CLASSES)
 
 

@@ -1,9 +1,12 @@
 """The learner-connector piece that replaces the environment's reward with the learned one.
 
-It sits after `NumpyToTensor` and before `GeneralAdvantageEstimation` in PPO's learner pipeline, so
-the advantages and value targets PPO trains on come from the learned reward alone; the true reward
-never reaches the loss. It also hands the batch's agent transitions to the reward module, which the
-learner trains on them after the PPO update (the native loop's order: score, update, train reward).
+It sits after `NumpyToTensor` in the learner pipeline, so the true reward never reaches the loss.
+With PPO it comes before `GeneralAdvantageEstimation`: advantages and value targets come from the
+learned reward alone. With SAC it is the last piece, run on every batch SAC samples from its replay
+(1-step episodes, one row each): the critic's targets read the current reward model's reward of each
+sampled transition, relabelled at sample time as in DAC, OPOLO and the native rl=sac. It also hands
+the batch's agent transitions to the reward module, which the learner trains on them after the
+update (the native loop's order: score, update, train reward).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from lfo_ray.rllib.module import REWARD_MODULE_ID
 
 
 class LearnedReward(ConnectorV2):
-    """batch[DEFAULT_MODULE_ID][REWARDS] <- normalised learned reward (0 on PPO's bootstrap rows)."""
+    """batch[DEFAULT_MODULE_ID][REWARDS] <- normalised learned reward (0 on PPO's bootstrap rows;
+    SAC's configs allow only reward_norm="none", which leaves it raw)."""
 
     def __init__(self, input_observation_space=None, input_action_space=None, *, gamma: float = 0.99,
                  **kwargs) -> None:

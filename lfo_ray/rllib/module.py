@@ -2,8 +2,8 @@
 
 The module wraps `make_reward_model(...)` (the same classes the native runtime trains) and the shipped
 demonstrations sampler; RLlib builds it on Learners only (`learner_only=True`), never on EnvRunners.
-It is trained by the learner's own steps (`ImitationPPOLearner`) and read by the `LearnedReward`
-connector piece, so it has no forward pass of its own.
+It is trained by the learner's own steps (`LearnedRewardLearner`, with PPO or SAC) and read by the
+`LearnedReward` connector piece, so it has no forward pass of its own.
 """
 
 from __future__ import annotations
@@ -28,30 +28,36 @@ REWARD_MODULE_ID = "lfo_reward_model"
 """ModuleID of the reward model inside the MultiRLModule, next to RLlib's DEFAULT_MODULE_ID policy."""
 
 
-def imitation_config(reward_model: str, settings: dict[str, Any]) -> ImitationConfig:
-    """The native config of `reward_model` with `settings` applied (its validation included)."""
-    return CONFIGS[reward_model](**settings)
+def imitation_config(reward_model: str, settings: dict[str, Any], rl: str = "ppo") -> ImitationConfig:
+    """The native config of `reward_model` with `settings` and generator `rl` applied (its
+    validation included)."""
+    return CONFIGS[reward_model](**settings, rl=rl)
 
 
-def check_spaces(reward_model: str, observation_space: gym.Space, action_space: gym.Space) -> None:
+def check_spaces(reward_model: str, observation_space: gym.Space, action_space: gym.Space, rl: str = "ppo") -> None:
     """Raises ValueError unless the RLlib algorithms run on these spaces: the native family's
     requirements, and vector observations (RLlib's PPO module reads Discrete observations only
-    through a one-hot connector, which would hand the reward model one-hot rows, not the ids it embeds)."""
+    through a one-hot connector, which would hand the reward model one-hot rows, not the ids it embeds);
+    with SAC, Box actions (as the native rl=sac)."""
     problem = supports(observation_space, action_space)
     if problem is None and not isinstance(observation_space, gym.spaces.Box):
         problem = f"needs vector (1-D Box) observations (got {observation_space}; use the native runtime)"
+    if problem is None and rl == "sac" and not isinstance(action_space, gym.spaces.Box):
+        problem = (f"with SAC as the generator need a Box action space (got {action_space}; use the PPO "
+                   f"classes, e.g. GAIfOConfig, for Discrete actions)")
     if problem is not None:
         raise ValueError(f"{reward_model}: the RLlib imitation algorithms {problem}")
 
 
 class RewardModule(TorchRLModule):
-    """model_config: {"reward_model": "gaifo", "settings": {field: value}, "demos": path, "seed": int,
-    "normalized_actions": bool (the algorithm config's normalize_actions)}."""
+    """model_config: {"reward_model": "gaifo", "rl": "ppo" or "sac", "settings": {field: value},
+    "demos": path, "seed": int, "normalized_actions": bool (the algorithm config's normalize_actions)}."""
 
     def setup(self) -> None:
         cfg = self.model_config
-        check_spaces(cfg["reward_model"], self.observation_space, self.action_space)
-        self.config: ImitationConfig = imitation_config(cfg["reward_model"], cfg["settings"])
+        rl = cfg.get("rl", "ppo")
+        check_spaces(cfg["reward_model"], self.observation_space, self.action_space, rl)
+        self.config: ImitationConfig = imitation_config(cfg["reward_model"], cfg["settings"], rl)
         self.obs_dtype = obs_dtype(self.observation_space)
         self.bounds = None if isinstance(self.action_space, gym.spaces.Discrete) else ActionBounds.of(self.action_space)
         seed = int(cfg.get("seed") or 0)

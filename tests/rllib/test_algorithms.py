@@ -1,4 +1,5 @@
-"""The RLlib algorithms build, train and run under Tune by name; GAIfO learns CartPole (slow)."""
+"""The RLlib algorithms build, train and run under Tune by name; GAIfO learns CartPole (slow); GAIfO with
+SAC as the generator trains on the learned reward of what it replays."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 pytest.importorskip("ray.rllib")
 
-from lfo_ray.rllib import GAIfOConfig  # noqa: E402
+from lfo_ray.rllib import GAIfOConfig, GAIfOSACConfig  # noqa: E402
 from lfo_ray.rllib.module import REWARD_MODULE_ID  # noqa: E402
 
 pytestmark = pytest.mark.ray
@@ -42,6 +43,56 @@ def test_config_build_train_and_restore(ray_session, tmp_path):
         assert all(torch.equal(state[k], weights[k]) for k in weights)
     finally:
         restored.stop()
+
+
+def test_sac_generator_trains_on_the_learned_reward_of_replayed_transitions(ray_session, tmp_path):
+    """Two iterations of GAIfO with RLlib SAC on InvertedPendulum (the env pays 1.0 every step): each
+    batch the critic reads carries the current discriminator's reward of its transitions; the
+    checkpoint restores the reward model and the SAC settings."""
+    import torch
+    from ray.rllib.algorithms.algorithm import Algorithm
+    from ray.rllib.core import DEFAULT_MODULE_ID, Columns
+
+    config = (GAIfOSACConfig().environment("InvertedPendulum-v5").debugging(seed=0)
+              .training(num_steps_sampled_before_learning_starts=32, train_batch_size_per_learner=32,
+                        training_intensity=8)             # 2 updates per 8 env steps: few, as they are slow
+              .reporting(min_sample_timesteps_per_iteration=40, min_time_s_per_iteration=0)
+              .imitation(reward_every=16))
+    algo = config.build_algo()
+    try:
+        learner = algo.learner_group._learner
+        reward_module = learner.module[REWARD_MODULE_ID].unwrapped()
+        seen = []
+        compute = learner.compute_loss_for_module
+
+        def spy(*, module_id, config, batch, fwd_out):
+            if module_id == DEFAULT_MODULE_ID:
+                expected = reward_module.reward(batch[Columns.OBS], batch[Columns.ACTIONS], batch[Columns.NEXT_OBS])
+                seen.append((batch[Columns.REWARDS].detach().clone(), expected))
+            return compute(module_id=module_id, config=config, batch=batch, fwd_out=fwd_out)
+
+        learner.compute_loss_for_module = spy
+        first, second = algo.train(), algo.train()
+        weights = {k: v.clone() for k, v in reward_module.state_dict().items()}
+        algo.save(str(tmp_path))
+    finally:
+        algo.stop()
+    restored = Algorithm.from_checkpoint(str(tmp_path))
+    try:
+        state = restored.learner_group._learner.module[REWARD_MODULE_ID].state_dict()
+        assert type(restored).__name__ == "GAIfOSAC" and restored.config.reward_every == 16
+        assert set(state) == set(weights) and all(torch.equal(state[k], weights[k]) for k in weights)
+    finally:
+        restored.stop()
+    assert second["env_runners"]["num_env_steps_sampled_lifetime"] >= 80
+    assert len(seen) >= 10
+    for rewards, expected in seen:
+        assert rewards.shape == (32,)
+        torch.testing.assert_close(rewards, expected.float())
+    assert not any(torch.all(rewards == 1.0) for rewards, _ in seen)
+    reward = second["learners"][REWARD_MODULE_ID]
+    assert math.isfinite(reward["reward_loss"]) and 0 < reward["agent_prob"] < 1
+    assert math.isfinite(second["learners"][DEFAULT_MODULE_ID]["qf_loss"])
 
 
 def test_tuner_by_registered_name(ray_session, tmp_path):

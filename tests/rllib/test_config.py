@@ -40,3 +40,23 @@ def test_module_spec_follows_env_demos_presets_and_settings():
 def test_more_than_one_learner_is_refused():
     with pytest.raises(ValueError, match="num_learners must be 0 or 1"):
         GAIfOConfig().environment("CartPole-v1").learners(num_learners=2).validate()
+
+
+def test_sac_config_spec_defaults_and_refusals():
+    from ray.rllib.algorithms.sac.torch.default_sac_torch_rl_module import DefaultSACTorchRLModule
+
+    from lfo_ray.rllib import GAIfOSACConfig, IMRLSACConfig
+
+    config = IMRLSACConfig().environment("InvertedPendulum-v5")
+    config.validate()
+    specs = config._rl_module_spec.rl_module_specs
+    assert specs[DEFAULT_MODULE_ID].module_class is DefaultSACTorchRLModule
+    reward = specs[REWARD_MODULE_ID].model_config
+    assert reward["rl"] == "sac" and reward["settings"] == {"reward_norm": "none", "reward_offset": 1.0}  # preset
+    assert config.actor_lr == config.critic_lr == config.alpha_lr == 3e-4                  # the native sac_lr
+    with pytest.raises(ValueError, match="reward_norm must be 'none'"):
+        GAIfOSACConfig().imitation(reward_norm="scale")
+    with pytest.raises(ValueError, match="reward_every must be an int >= 1"):
+        GAIfOSACConfig().imitation(reward_every=0)
+    with pytest.raises(ValueError, match="n_step must be 1"):
+        GAIfOSACConfig().environment("InvertedPendulum-v5").training(n_step=3).validate()

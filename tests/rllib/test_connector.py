@@ -152,3 +152,72 @@ def test_discrete_observations_are_refused_with_a_clear_error():
     config.validate()
     with pytest.raises(ValueError, match="1-D Box"):
         config.build_learner(env=gym.make("lfo_ray/GridWorld-v0"))
+
+
+def _replayed(obs: np.ndarray, action: float, next_obs: np.ndarray) -> SingleAgentEpisode:
+    """A transition as SAC's replay buffer hands it to the learner: a 1-step episode with its
+    importance weight and n_step."""
+    return SingleAgentEpisode(
+        observations=[obs.astype(np.float32), next_obs.astype(np.float32)], actions=[np.array([action], np.float32)],
+        rewards=[TRUE_REWARD], terminated=False, len_lookback_buffer=0,
+        extra_model_outputs={"weights": [np.float32(1.0)], "n_step": [np.int64(1)]})
+
+
+def _sac_learner(config):
+    config.validate()
+    return config.build_learner(env=gym.make("InvertedPendulum-v5"))
+
+
+def test_sac_critic_reads_the_relabelled_reward_of_each_replayed_transition():
+    from lfo_ray.rllib import GAIfOSACConfig
+
+    learner = _sac_learner(GAIfOSACConfig().environment("InvertedPendulum-v5").imitation(reward_offset=0.5))
+    learner.module[REWARD_MODULE_ID].unwrapped().reward_model.reward = _fixed_reward
+    rng = np.random.default_rng(0)
+    obs, next_obs = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
+    episodes = [_replayed(o, 0.1, n) for o, n in zip(obs, next_obs)]
+    batch = learner._learner_connector(rl_module=learner.module, batch={}, episodes=episodes,
+                                       metrics=learner.metrics)[DEFAULT_MODULE_ID]
+    # the reward model's reward of (s, s') + offset, unnormalised, in place of the env's 7.0
+    np.testing.assert_allclose(batch[Columns.REWARDS].numpy(), next_obs[:, 0] * 10 + 0.5, rtol=1e-5)
+    np.testing.assert_allclose(batch[Columns.NEXT_OBS].numpy(), next_obs, rtol=1e-6)
+    # the critic's loss is computed from that batch: hook it to see the rewards it reads
+    seen = []
+    compute = learner.compute_loss_for_module
+
+    def spy(*, module_id, config, batch, fwd_out):
+        if module_id == DEFAULT_MODULE_ID:
+            seen.append(batch[Columns.REWARDS].detach().clone())
+        return compute(module_id=module_id, config=config, batch=batch, fwd_out=fwd_out)
+
+    learner.compute_loss_for_module = spy
+    learner.update(episodes=episodes, timesteps={"num_env_steps_sampled_lifetime": 6})
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0].numpy(), next_obs[:, 0] * 10 + 0.5, rtol=1e-5)
+
+
+def test_sac_reward_model_trains_every_reward_every_env_steps():
+    from lfo_ray.rllib import GAILSACConfig
+
+    config = GAILSACConfig().environment("InvertedPendulum-v5").imitation(reward_every=100, reward_steps=2)
+    learner = _sac_learner(config)
+    module = learner.module[REWARD_MODULE_ID].unwrapped()
+    rng = np.random.default_rng(1)
+    episodes = [_replayed(rng.normal(size=4), a, rng.normal(size=4)) for a in np.linspace(-1, 1, 8)]
+
+    def trained_after(env_steps: int) -> bool:
+        before = [p.detach().clone() for p in module.net.parameters()]
+        learner.update(episodes=episodes, timesteps={"num_env_steps_sampled_lifetime": env_steps})
+        assert learner.learned_reward.last_agent is None       # used or dropped, never carried over
+        return any(not torch.equal(a, b) for a, b in zip(module.net.parameters(), before))
+
+    assert [trained_after(s) for s in (10, 60, 109, 110, 150, 300)] == [True, False, False, True, False, True]
+
+
+def test_discrete_actions_with_sac_are_refused_with_a_clear_error():
+    from lfo_ray.rllib import GAIfOSACConfig
+
+    config = GAIfOSACConfig().environment("CartPole-v1")
+    config.validate()
+    with pytest.raises(ValueError, match="with SAC as the generator need a Box action space"):
+        config.build_learner(env=gym.make("CartPole-v1"))
