@@ -17,11 +17,21 @@ from lfo_ray.cli import main as lfo
 DEMOS = Path(__file__).resolve().parents[1] / "lfo_ray" / "demos" / "CartPole-v1.parquet"
 
 
+def fresh_dir(out: Path, name: str) -> Path:
+    """out/name, or out/name-2, -3, ... when it exists: a second `make run` adds a run beside the
+    first instead of failing on (or overwriting) it."""
+    candidate, k = out / name, 1
+    while candidate.exists():
+        k += 1
+        candidate = out / f"{name}-{k}"
+    return candidate
+
+
 def run(out: Path, seed: int) -> None:
     steps = [
         ["data", "inspect", str(DEMOS)],
         ["train", "ilpo", "--env", "CartPole-v1", "--demos", str(DEMOS), "--seed", str(seed),
-         "--out", str(out / "ilpo-cartpole")],
+         "--out", str(fresh_dir(out, "ilpo-cartpole"))],
     ]
     for argv in steps:
         print(f"\n$ lfo {' '.join(argv)}", flush=True)
