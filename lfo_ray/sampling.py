@@ -27,6 +27,8 @@ inside `wait_for` (lag 0), which keeps the local path deterministic for tests an
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,3 +259,15 @@ class AsyncSampler:
             with self._cond:
                 self._error = error
                 self._cond.notify_all()
+
+
+@contextmanager
+def quiet(sampler: AsyncSampler | None, env_steps: int) -> Iterator[int]:
+    """Workers and replay quiet for the body (a checkpoint): yields the env steps in the replay, the
+    chunks run ahead included (`env_steps` as given when sampling is synchronous: no sampler). The
+    sampler resumes after a body that returned; a body that raised leaves it to the caller's close."""
+    if sampler is None:
+        yield env_steps
+        return
+    yield sampler.pause().env_steps
+    sampler.resume()

@@ -46,7 +46,7 @@ from lfo_ray.nets import obs_dtype
 from lfo_ray.policy import policy_from_state, read_policy
 from lfo_ray.replay import make_replay
 from lfo_ray.runner import Evaluator, RolloutGroup
-from lfo_ray.sampling import AsyncSampler
+from lfo_ray.sampling import AsyncSampler, quiet
 from lfo_ray.seeding import BC_EVAL, derive_seed
 
 LABEL_CHUNK = 4096
@@ -269,16 +269,13 @@ def train(config: BCOConfig, ctx: RunContext) -> TrainOutput:
                 ctx.report(env_steps, eval_return)
 
             policy_from_state(spec, weights).save(ctx.checkpoint_dir)
-            # Async: the workers and the replay are quiet while saved, the steps they ran ahead included.
-            saved_steps = env_steps if sampler is None else sampler.pause().env_steps
-            save_checkpoint(ctx.checkpoint_dir, {
-                "learner": resolve(learner.call("state_dict")),
-                "replay": resolve(replay.call("state_dict")),
-                "phase": phase + 1, "env_steps": saved_steps, "curve": curve, "schedule": schedule,
-                "workers": group.state_dict(),
-            })
-            if sampler is not None:
-                sampler.resume()
+            with quiet(sampler, env_steps) as saved_steps:
+                save_checkpoint(ctx.checkpoint_dir, {
+                    "learner": resolve(learner.call("state_dict")),
+                    "replay": resolve(replay.call("state_dict")),
+                    "phase": phase + 1, "env_steps": saved_steps, "curve": curve, "schedule": schedule,
+                    "workers": group.state_dict(),
+                })
             progress.update(new_steps, **({"eval": curve[-1][1]} if evaluator is not None else {}))
         if sampler is not None:
             env_steps = sampler.stop().env_steps

@@ -49,7 +49,7 @@ from lfo_ray.placement import kill_all, learner_gpus, resolve
 from lfo_ray.policy import PolicySpec, policy_from_state
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator, RolloutGroup
-from lfo_ray.sampling import AsyncSampler
+from lfo_ray.sampling import AsyncSampler, quiet
 from lfo_ray.seeding import ILPO_DIAGNOSTICS, ILPO_EVAL, derive_seed
 
 
@@ -268,15 +268,12 @@ def train(config: ILPOConfig, ctx: RunContext) -> TrainOutput:
             sampled = saved.get("sampled", env_steps)
 
         def checkpoint() -> None:
-            # Async: the workers and the replay are quiet while saved, the chunks run ahead included.
-            in_replay = env_steps if sampler is None else sampler.pause().env_steps
-            learner_state, replay_state = resolve([learner.call("state_dict"), replay.call("state_dict")])
-            save_checkpoint(ctx.checkpoint_dir, {"learner": learner_state, "replay": replay_state,
-                                                 "env_steps": env_steps, "sampled": in_replay, "curve": curve,
-                                                 "config": dataclasses.asdict(config),
-                                                 "workers": None if group is None else group.state_dict()})
-            if sampler is not None:
-                sampler.resume()
+            with quiet(sampler, env_steps) as in_replay:
+                learner_state, replay_state = resolve([learner.call("state_dict"), replay.call("state_dict")])
+                save_checkpoint(ctx.checkpoint_dir, {"learner": learner_state, "replay": replay_state,
+                                                     "env_steps": env_steps, "sampled": in_replay, "curve": curve,
+                                                     "config": dataclasses.asdict(config),
+                                                     "workers": None if group is None else group.state_dict()})
 
         # Phase 1: the latent policy network, offline on the demonstrations.
         lpn_steps = resolve(learner.call("counters"))["lpn_steps"]

@@ -58,7 +58,7 @@ from lfo_ray.placement import Handle, kill_all, learner_gpus, resolve
 from lfo_ray.policy import PolicySpec, WorkerPolicy, policy_from_state
 from lfo_ray.replay import ReplayBuffer
 from lfo_ray.runner import Evaluator, RolloutGroup
-from lfo_ray.sampling import AsyncSampler
+from lfo_ray.sampling import AsyncSampler, quiet
 from lfo_ray.seeding import LEARNED_REWARD_EVAL, derive_seed
 
 
@@ -332,10 +332,8 @@ def train_sac(config: ImitationConfig, ctx: RunContext, learned_reward: bool = T
                     and np.mean(recent) >= config.stop_return):
                 break
             if iteration % config.checkpoint_every == 0:
-                # Quiet workers and replay, so the saved replay and env_steps agree.
-                env_steps = sampler.pause().env_steps
-                checkpoint()
-                sampler.resume()
+                with quiet(sampler, env_steps) as env_steps:    # the saved replay and env_steps agree
+                    checkpoint()
         env_steps = sampler.stop().env_steps
         sampler = None
         train_s = time.perf_counter() - start
