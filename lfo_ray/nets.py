@@ -2,6 +2,7 @@
 
 - `pick_device`: where a learner's tensors live ("auto"/None: the GPU when one is visible).
 - `to_tensor`: numpy -> torch, copying read-only arrays (what Ray's object store hands out).
+- `adam`: the one Adam constructor: torch's fused kernel, one call per step for all parameters.
 - `Normalizer`: fitted, running or fixed (images to [-1, 1]) mean/std standardisation of vectors
   or whole images, clipped or not; statistics are buffers, so they travel with the weights into
   checkpoints and to the acting policies.
@@ -48,6 +49,13 @@ def to_tensor(array: np.ndarray | torch.Tensor, dtype: torch.dtype | None = torc
     if isinstance(array, np.ndarray) and not array.flags.writeable:
         array = array.copy()
     return torch.as_tensor(array, dtype=dtype, device=device)
+
+
+def adam(params, lr: float, **kwargs) -> torch.optim.Adam:
+    """torch.optim.Adam with the fused kernel (CPU and CUDA): on this project's small networks the
+    per-tensor Python of the default implementation costs more than the arithmetic (a CartPole PPO
+    step: 1.3 ms foreach, 0.43 ms fused, for the same update up to rounding, ~1e-7)."""
+    return torch.optim.Adam(params, lr=lr, fused=True, **kwargs)
 
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "silu": nn.SiLU, "elu": nn.ELU}

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from lfo_ray.nets import OBS_CLIP, Normalizer, tanh_mlp
+from lfo_ray.nets import OBS_CLIP, Normalizer, adam, tanh_mlp
 
 
 def plain_stack(width_in, hidden, width_out, activation):
@@ -65,3 +65,25 @@ def test_normalizer_keeps_image_shapes_and_maps_uint8_to_plus_minus_one():
     assert out.dtype == torch.float32 and out.shape == (2, 4, 4, 3)
     assert out[0].unique().tolist() == [-1.0] and out[1].unique().tolist() == [1.0]
     assert set(normalizer.state_dict()) == {"mean", "var", "count"}
+
+
+def test_adam_takes_the_reference_adam_step():
+    """The fused kernel computes torch's reference Adam (two groups, eps, lr changed mid-run) up to rounding."""
+    torch.manual_seed(0)
+    start = [torch.randn(8, 4), torch.randn(4)]
+    ours, reference = ([p.clone().requires_grad_() for p in start] for _ in range(2))
+    fast = adam([{"params": ours[:1], "lr": 1e-2}, {"params": ours[1:], "lr": 1e-3}], 1e-2, eps=1e-5)
+    slow = torch.optim.Adam([{"params": reference[:1], "lr": 1e-2}, {"params": reference[1:], "lr": 1e-3}],
+                            lr=1e-2, eps=1e-5, foreach=False)
+    assert fast.defaults["fused"]
+    for step in range(50):
+        grads = [torch.randn(p.shape) for p in start]
+        for params, optimizer in ((ours, fast), (reference, slow)):
+            if step == 25:
+                optimizer.param_groups[0]["lr"] = 5e-3
+            for p, g in zip(params, grads):
+                p.grad = g.clone()
+            optimizer.step()
+    for a, b, s in zip(ours, reference, start):
+        assert not torch.equal(a, s)
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

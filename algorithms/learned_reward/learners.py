@@ -34,7 +34,7 @@ from lfo_ray.data import Transitions
 from lfo_ray.demos import DemoSampler
 from lfo_ray.distributions import ActionBounds
 from lfo_ray.learner import TorchLearner
-from lfo_ray.nets import obs_dtype
+from lfo_ray.nets import adam, obs_dtype
 from lfo_ray.placement import Handle, resolve
 from lfo_ray.segments import Segment
 
@@ -229,8 +229,8 @@ class PolicyLearner(TorchLearner):
         self.modules = {"actor_critic": self.net}
         self.lrs = (config.lr, config.value_lr or config.lr)
         policy_params = [*self.net.pi.parameters(), *([] if self.net.discrete else [self.net.log_std])]
-        optimizer = torch.optim.Adam([{"params": policy_params, "lr": self.lrs[0]},
-                                      {"params": self.net.v.parameters(), "lr": self.lrs[1]}], eps=1e-5, foreach=True)
+        optimizer = adam([{"params": policy_params, "lr": self.lrs[0]},
+                          {"params": self.net.v.parameters(), "lr": self.lrs[1]}], self.lrs[0], eps=1e-5)
         self.optimizers = {"actor_critic": optimizer}
         self.return_var: float | None = None
         self.running_return: torch.Tensor | None = None

@@ -38,6 +38,7 @@ from lfo_ray.algorithms.learned_reward.losses import (
     softmax_reward,
 )
 from lfo_ray.algorithms.learned_reward.networks import NextStateModel, PairDiscriminator, TwoTower
+from lfo_ray.nets import adam
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class RewardModel:
 
     def __init__(self, module: torch.nn.Module, lr: float, expert_pool: TransitionTensors, seed: int) -> None:
         self.module = module
-        self.optimizer = torch.optim.Adam(module.parameters(), lr=lr, foreach=True)
+        self.optimizer = adam(module.parameters(), lr)
         self.expert_pool = expert_pool
         self.generator = torch.Generator(device=expert_pool.next_obs.device)
         self.generator.manual_seed(seed)

@@ -54,6 +54,7 @@ from lfo_ray.distributions import ActionBounds, squashed_sample
 from lfo_ray.experiment import RunContext, TrainOutput
 from lfo_ray.learner import TorchLearner, to_numpy_state
 from lfo_ray.metrics import Progress
+from lfo_ray.nets import adam
 from lfo_ray.placement import Handle, kill_all, learner_gpus, resolve
 from lfo_ray.policy import PolicySpec, WorkerPolicy, policy_from_state
 from lfo_ray.replay import ReplayBuffer
@@ -127,12 +128,11 @@ class SACLearner(TorchLearner):
         self.target = copy.deepcopy(self.critic).requires_grad_(False)
         self.temperature = Temperature(config.init_alpha).to(self.device)
         self.target_entropy = -float(self.bounds.dim) if config.target_entropy is None else config.target_entropy
-        adam = dict(lr=config.sac_lr, foreach=True)
         self.modules = {"actor": self.actor, "critic": self.critic, "critic_target": self.target,
                         "temperature": self.temperature}
-        self.optimizers = {"actor": torch.optim.Adam(self.actor.parameters(), **adam),
-                           "critic": torch.optim.Adam(self.critic.parameters(), **adam),
-                           "temperature": torch.optim.Adam(self.temperature.parameters(), **adam)}
+        self.optimizers = {"actor": adam(self.actor.parameters(), config.sac_lr),
+                           "critic": adam(self.critic.parameters(), config.sac_lr),
+                           "temperature": adam(self.temperature.parameters(), config.sac_lr)}
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.owed = 0.0
         """Fractional updates carried to the next call, so utd_ratio holds over the run."""
