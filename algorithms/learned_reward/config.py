@@ -227,10 +227,17 @@ class DiscriminatorConfig(ImitationConfig):
     """Weight of the gradient penalty (WGAN-GP style, at interpolates of expert and agent inputs)."""
     label_smoothing: float = 0.0
     """Expert labels become 1 - label_smoothing and agent labels label_smoothing."""
+    absorbing: bool = False
+    """DAC's absorbing states (learned_reward/absorbing.py): the discriminator also learns the reward
+    of the state a terminated episode is absorbed in, and a terminated step's reward includes the
+    discounted return of staying there, so the sign of the per-step reward no longer decides whether
+    ending an episode pays. Vector (Box) observations; needs gamma < 1."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_choices(self, disc_reward=DISCRIMINATOR_REWARDS)
+        if self.absorbing and not self.gamma < 1.0:
+            raise ValueError(f"absorbing=true needs gamma < 1 (the absorbed return is a geometric sum), got {self.gamma}")
         _check_positive(self, "disc_lr")
         _check_at_least(self, 0, "grad_penalty")
         if not self.disc_hidden or any(w < 1 for w in self.disc_hidden):

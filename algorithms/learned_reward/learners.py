@@ -19,6 +19,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from lfo_ray.algorithms.learned_reward import absorbing
 from lfo_ray.algorithms.learned_reward.config import ImitationConfig
 from lfo_ray.algorithms.learned_reward.losses import (
     discounted_returns,
@@ -114,6 +115,14 @@ class RewardLearner(TorchLearner):
         torch.set_num_threads(1)
         self.config, self.env_id = config, env_id
         self.obs_dtype = obs_dtype(observation_space)
+        self.absorbing = bool(getattr(config, "absorbing", False))
+        model_space = observation_space
+        if self.absorbing:
+            if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
+                raise ValueError(f"absorbing=true needs vector (1-D Box) observations (its absorbing state is a "
+                                 f"flag column), got {observation_space}")
+            model_space = gym.spaces.Box(np.append(observation_space.low, 0.0).astype(np.float32),
+                                         np.append(observation_space.high, 1.0).astype(np.float32))
         self.bounds = None if isinstance(action_space, gym.spaces.Discrete) else ActionBounds.of(action_space)
         self.iterations = 0
         self.sampler = DemoSampler(demos_path, seed=seed, with_actions=config.uses_actions)
@@ -122,21 +131,56 @@ class RewardLearner(TorchLearner):
             self.sampler.buffer, self.holdout = split_episodes(self.sampler.buffer, config.holdout_fraction, seed)
         pool = self.sampler.buffer
         rows = slice(0, min(len(pool), EXPERT_POOL_ROWS))
-        self.model: RewardModel = make_reward_model(config, observation_space, action_space, TransitionTensors(
-            self.tensor(pool.obs[rows], self.obs_dtype), self.tensor(pool.next_obs[rows], self.obs_dtype)), seed)
+        fit = self.transitions(pool.obs[rows], pool.next_obs[rows], None, pool.dones[rows])
+        self.model: RewardModel = make_reward_model(config, model_space, action_space,
+                                                    TransitionTensors(fit.obs, fit.next_obs), seed)
         self.base_lr = self.model.optimizer.param_groups[0]["lr"]
         self.modules = {"reward": self.model.module}
         self.optimizers = {"reward": self.model.optimizer}
 
-    def transitions(self, obs: np.ndarray, next_obs: np.ndarray, actions: np.ndarray | None) -> TransitionTensors:
+    def transitions(self, obs: np.ndarray, next_obs: np.ndarray, actions: np.ndarray | None,
+                    terminated: np.ndarray | None = None) -> TransitionTensors:
+        """Model inputs of a batch. With absorbing states: flagged states, and given `terminated`, the
+        absorbing rows of the terminated transitions after the batch (what the discriminator learns on)."""
         if actions is not None:
             actions = self.tensor(actions, torch.long) if self.bounds is None else self.tensor(
                 self.bounds.from_env(actions))
-        return TransitionTensors(self.tensor(obs, self.obs_dtype), self.tensor(next_obs, self.obs_dtype), actions)
+        obs_t, next_t = self.tensor(obs, self.obs_dtype), self.tensor(next_obs, self.obs_dtype)
+        if self.absorbing:
+            ended = None if terminated is None else self.tensor(terminated, torch.bool)
+            obs_t, next_t, actions = absorbing.expand(obs_t, next_t, ended, actions)
+        return TransitionTensors(obs_t, next_t, actions)
+
+    @torch.no_grad()
+    def rewards(self, obs: np.ndarray, actions: np.ndarray | None, next_obs: np.ndarray,
+                terminated: np.ndarray) -> torch.Tensor:
+        """Learned rewards (N,) of transitions, + reward_offset; with absorbing states a terminated
+        transition's also holds gamma times the absorbed return of its terminal state."""
+        t = self.transitions(obs, next_obs, actions)
+        offset = self.config.reward_offset
+        reward = self.model.reward(t.obs, t.actions, t.next_obs).float() + offset
+        if self.absorbing:
+            ended = self.tensor(terminated, torch.bool)
+            ends = t.next_obs[ended]
+            sink = absorbing.absorbing_state(ends.shape[1] - 1, ends, len(ends))
+            enter = self.model.reward(ends, self._no_actions(t.actions, len(ends)), sink).float() + offset
+            stay = self.model.reward(sink[:1], self._no_actions(t.actions, 1), sink[:1]).float() + offset
+            gamma = self.config.gamma
+            reward[ended] += gamma * absorbing.absorbed_return(enter, stay, gamma)
+        return reward
+
+    @staticmethod
+    def _no_actions(actions: torch.Tensor | None, count: int) -> torch.Tensor | None:
+        """The action of absorbing rows (see absorbing.expand), `count` of them."""
+        if actions is None:
+            return None
+        if actions.dim() == 1:
+            return torch.full((count,), -1, dtype=actions.dtype, device=actions.device)
+        return actions.new_zeros((count, *actions.shape[1:]))
 
     def expert_batch(self, size: int) -> TransitionTensors:
         batch = self.sampler.sample(size)
-        return self.transitions(batch.obs, batch.next_obs, batch.actions)
+        return self.transitions(batch.obs, batch.next_obs, batch.actions, batch.dones)
 
     def pretrain(self, steps: int) -> dict[str, float]:
         """Steps on expert data alone (IMRL, PMI-IL); a no-op for the discriminators."""
@@ -162,7 +206,8 @@ class RewardLearner(TorchLearner):
             agent_batch = None
             if agent is not None:
                 rows = slice(k * size, (k + 1) * size)
-                agent_batch = self.transitions(agent.obs[rows], agent.next_obs[rows], agent.actions[rows])
+                agent_batch = self.transitions(agent.obs[rows], agent.next_obs[rows], agent.actions[rows],
+                                               agent.terminated[rows])
             metrics.append(self.model.update(self.expert_batch(size), agent_batch))
         self.updates += steps
         return read_metrics(metrics, f"iteration {self.iterations}: reward model")
@@ -183,11 +228,11 @@ class RewardLearner(TorchLearner):
         out = []
         for segment in segments:
             shape = segment.valid.shape
-            flat = self.transitions(segment.obs.reshape(-1, *segment.obs.shape[2:]),
-                                    segment.next_obs.reshape(-1, *segment.obs.shape[2:]),
-                                    segment.actions.reshape(-1, *segment.actions.shape[2:]))
-            reward = self.model.reward(flat.obs, flat.actions, flat.next_obs).cpu().numpy().reshape(shape)
-            reward = np.where(segment.valid, reward + self.config.reward_offset, 0.0).astype(np.float32)
+            reward = self.rewards(segment.obs.reshape(-1, *segment.obs.shape[2:]),
+                                  segment.actions.reshape(-1, *segment.actions.shape[2:]),
+                                  segment.next_obs.reshape(-1, *segment.obs.shape[2:]),
+                                  segment.terminated.reshape(-1)).cpu().numpy().reshape(shape)
+            reward = np.where(segment.valid, reward, 0.0).astype(np.float32)
             if not np.isfinite(reward).all():
                 raise NonFiniteError(f"iteration {self.iterations + 1}: the learned reward became NaN or infinite")
             out.append(reward)
@@ -205,8 +250,8 @@ class RewardLearner(TorchLearner):
         candidates = action_successors(self.env_id, self.holdout.obs)          # (B, A, D)
         truth = true_candidate(candidates, self.holdout.next_obs)
         b, a, d = candidates.shape
-        obs = self.tensor(np.repeat(self.holdout.obs, a, axis=0))
-        scores = self.model.score(obs, self.tensor(candidates.reshape(b * a, d))).reshape(b, a)
+        pairs = self.transitions(np.repeat(self.holdout.obs, a, axis=0), candidates.reshape(b * a, d), None)
+        scores = self.model.score(pairs.obs, pairs.next_obs).reshape(b, a)
         # eq. 20 averages per trajectory, then over trajectories
         ids = self.holdout.episode_ids
         per_episode = [ranking_accuracy(scores[torch.as_tensor(ids == e)], torch.as_tensor(truth[ids == e]))

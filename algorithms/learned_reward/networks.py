@@ -162,6 +162,12 @@ class NumpyPolicy:
         return (logits + gumbel).argmax(-1)
 
 
+def one_hot_or_none(actions: torch.Tensor, n: int) -> torch.Tensor:
+    """One-hot float rows of action ids (B,); id -1 (no action: an absorbing state's) gives zeros."""
+    actions = actions.long()
+    return F.one_hot(actions.clamp(min=0), n).float() * (actions >= 0).unsqueeze(-1)
+
+
 class PairDiscriminator(nn.Module):
     """Logit (B,) of D = P(expert) on the state's features and `second`, side by side:
 
@@ -204,7 +210,7 @@ class PairDiscriminator(nn.Module):
         if self.second == "action":
             if actions is None:
                 raise ValueError("GAIL's discriminator needs actions (the demonstrations have none)")
-            parts = [F.one_hot(actions.long(), self.num_actions).float() if self.discrete_actions
+            parts = [one_hot_or_none(actions, self.num_actions) if self.discrete_actions
                      else actions.float().clamp(-1.0, 1.0)]
         elif self.second == "delta":
             parts = [self.obs.delta(obs, next_obs)]

@@ -130,7 +130,9 @@ class AdversarialReward(RewardModel):
         metrics = {"expert_prob": torch.sigmoid(expert_logits).mean().detach(),
                    "agent_prob": torch.sigmoid(agent_logits).mean().detach()}
         if self.config.grad_penalty > 0:
-            penalty = gradient_penalty(disc.dense_head, torch.cat(expert_x, 1), torch.cat(agent_x, 1),
+            # Row counts differ when absorbing rows were added to either side: pair the first rows.
+            rows = min(len(expert.obs), len(agent.obs))
+            penalty = gradient_penalty(disc.dense_head, torch.cat(expert_x, 1)[:rows], torch.cat(agent_x, 1)[:rows],
                                        self.generator)
             loss = loss + self.config.grad_penalty * penalty
             metrics["grad_penalty"] = penalty.detach()

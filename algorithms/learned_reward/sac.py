@@ -176,13 +176,12 @@ class SACLearner(TorchLearner):
         return {"q_loss": q_loss.detach(), "actor_loss": actor_loss.detach(), "alpha": alpha.detach(),
                 "entropy": -log_probs.detach().mean(), "q_mean": q.detach().mean()}
 
-    def relabel(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, env_rewards: np.ndarray) -> torch.Tensor:
-        """Rewards of sampled transitions: the current reward model's (+ reward_offset), or the env's."""
+    def relabel(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, env_rewards: np.ndarray,
+                terminated: np.ndarray) -> torch.Tensor:
+        """Rewards of sampled transitions: the current reward model's (RewardLearner.rewards), or the env's."""
         if self.reward is None:
             return self.tensor(env_rewards)
-        with torch.no_grad():
-            t = self.reward.transitions(obs, next_obs, actions)
-            return self.reward.model.reward(t.obs, t.actions, t.next_obs).float() + self.config.reward_offset
+        return self.reward.rewards(obs, actions, next_obs, terminated)
 
     def train(self, replay: Handle, new_env_steps: int, remaining: float = 1.0) -> dict[str, Any]:
         """Reward-model steps, then utd_ratio * new_env_steps SAC updates from one replay pull."""
@@ -199,7 +198,7 @@ class SACLearner(TorchLearner):
             return metrics
         size = config.sac_batch_size
         big = resolve(replay.call("sample", count * size))
-        rewards = self.relabel(big.obs, big.actions, big.next_obs, big.rewards)
+        rewards = self.relabel(big.obs, big.actions, big.next_obs, big.rewards, big.terminated)
         if not bool(torch.isfinite(rewards).all()):
             raise ValueError(f"{where}: the learned reward became NaN or infinite")
         obs, next_obs = self.tensor(big.obs.reshape(len(big), -1)), self.tensor(big.next_obs.reshape(len(big), -1))

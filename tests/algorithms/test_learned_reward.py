@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from lfo_ray.algorithms.learned_reward import specs
+from lfo_ray.algorithms.learned_reward import absorbing, specs
 from lfo_ray.algorithms.learned_reward.config import GAIfOConfig, GAILConfig, IMRLConfig, PMIILConfig
-from lfo_ray.algorithms.learned_reward.learners import NonFiniteError, PolicyLearner
+from lfo_ray.algorithms.learned_reward.learners import NonFiniteError, PolicyLearner, RewardLearner
 from lfo_ray.algorithms.learned_reward.losses import (
     discounted_returns,
     discriminator_loss,
@@ -32,7 +32,7 @@ from lfo_ray.algorithms.learned_reward.losses import (
     smoothed_discriminator_loss,
     softmax_reward,
 )
-from lfo_ray.algorithms.learned_reward.networks import ActorCritic, NumpyPolicy
+from lfo_ray.algorithms.learned_reward.networks import ActorCritic, NumpyPolicy, one_hot_or_none
 from lfo_ray.algorithms.learned_reward.ranking import action_successors, true_candidate
 from lfo_ray.algorithms.learned_reward.rewards import (
     AdversarialReward,
@@ -41,7 +41,10 @@ from lfo_ray.algorithms.learned_reward.rewards import (
     TransitionTensors,
     make_reward_model,
 )
+from lfo_ray.batch import SampleBatch
 from lfo_ray.experiment import CHECKPOINT_DIR, train_run
+from lfo_ray.placement import LocalHandle
+from lfo_ray.replay import ReplayBuffer
 from lfo_ray.segments import Segment
 
 from tests.algorithms.gridworld_helpers import DETERMINISTIC_DEMOS, train_and_score
@@ -515,3 +518,105 @@ def test_gaussian_ppo_moves_the_mean_towards_rewarded_actions():
     _, metrics = learner.update([reward], segment)
     after = learner.net.policy(torch.as_tensor(obs[0]))[0][:, 0].mean().item()
     assert np.isfinite(metrics["policy_loss"]) and after > before + 0.05, (before, after)
+
+
+# --- absorbing states (DAC) ------------------------------------------------------------------------
+
+def test_absorbing_rows_follow_each_terminated_transition():
+    obs, next_obs = torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([[5.0, 6.0], [7.0, 8.0]])
+    x, y, a = absorbing.expand(obs, next_obs, torch.tensor([False, True]), torch.tensor([1, 0]))
+    sink = [0.0, 0.0, 1.0]
+    assert x.tolist() == [[1, 2, 0], [3, 4, 0], [7, 8, 0], sink]
+    assert y.tolist() == [[5, 6, 0], [7, 8, 0], sink, sink]
+    assert a.tolist() == [1, 0, -1, -1]
+    _, _, box = absorbing.expand(obs, next_obs, torch.tensor([True, True]), torch.ones(2, 3))
+    assert box.tolist() == [[1.0] * 3] * 2 + [[0.0] * 3] * 4
+    x, y, none = absorbing.expand(obs, next_obs, None)
+    assert x.shape == y.shape == (2, 3) and not x[:, -1].any() and none is None
+    # what a discriminator's one-hot makes of "no action"
+    assert one_hot_or_none(torch.tensor([1, -1]), 3).tolist() == [[0, 1, 0], [0, 0, 0]]
+
+
+def test_absorbed_return_is_the_geometric_sum():
+    assert absorbing.absorbed_return(torch.tensor(1.0), torch.tensor(2.0), 0.9).item() == pytest.approx(1 + 0.9 * 20)
+    with pytest.raises(ValueError, match="gamma < 1"):
+        absorbing.absorbed_return(torch.tensor(1.0), torch.tensor(2.0), 1.0)
+    with pytest.raises(ValueError, match="gamma < 1"):
+        GAIfOConfig(absorbing=True, gamma=1.0)
+
+
+def _replay(obs: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray, actions: np.ndarray) -> LocalHandle:
+    replay = ReplayBuffer(len(obs), seed=0)
+    replay.add(SampleBatch(obs=obs, actions=actions, rewards=np.zeros(len(obs), np.float32), next_obs=next_obs,
+                           terminated=terminated, truncated=np.zeros(len(obs), bool)))
+    return LocalHandle(replay)
+
+
+@pytest.mark.parametrize("config_cls", [GAIfOConfig, GAILConfig])
+def test_absorbing_reward_learns_whether_ending_pays(config_cls):
+    """Acrobot's expert ends its episodes (termination is the goal) and an agent that never does is
+    told apart: the absorbing state's reward exceeds that of going on, so ending pays. CartPole's
+    expert never terminates (it is truncated at 500) and an agent that does is told apart: the
+    absorbing state pays less than going on. One default reward (-log(1 - D) >= 0) for both."""
+    for env_id, agent_ends, ending_pays in (("Acrobot-v1", False, True), ("CartPole-v1", True, False)):
+        obs_space, action_space = _spaces(env_id)
+        learner = RewardLearner(config_cls(absorbing=True, disc_lr=1e-3), env_id, obs_space, action_space,
+                                DEMOS / f"{env_id}.parquet", seed=0)
+        demos = learner.sampler.buffer
+        acts = demos.actions if demos.actions is not None else np.zeros(len(demos), np.int64)   # GAIfO reads none
+        rng = np.random.default_rng(0)
+        rows = rng.integers(len(demos), size=2048)
+        # the agent: the expert's own transitions, ending (or never) where the expert's do not
+        terminated = rng.random(2048) < 0.05 if agent_ends else np.zeros(2048, bool)
+        replay = _replay(demos.obs[rows], demos.next_obs[rows], terminated, acts[rows])
+        for _ in range(100):
+            learner.train(replay, 4)
+        going_on = learner.rewards(demos.obs[:256], acts[:256], demos.next_obs[:256], np.zeros(256, bool))
+        ending = learner.rewards(demos.obs[:256], acts[:256], demos.next_obs[:256], np.ones(256, bool))
+        with torch.no_grad():
+            sink = absorbing.absorbing_state(obs_space.shape[0], going_on)
+            no_action = torch.tensor([-1]) if learner.model.uses_actions else None
+            stay = learner.model.reward(sink, no_action, sink).item()
+        assert (stay > going_on.mean().item()) == ending_pays, (env_id, stay, going_on.mean().item())
+        assert (ending >= going_on).all()       # -log(1 - D) >= 0: the absorbed return is never negative
+
+
+def _spaces(env_id: str) -> tuple[gym.Space, gym.Space]:
+    env = gym.make(env_id)
+    try:
+        return env.observation_space, env.action_space
+    finally:
+        env.close()
+
+
+def test_absorbing_terminal_reward_by_hand():
+    learner = RewardLearner(GAIfOConfig(absorbing=True, reward_offset=0.5, gamma=0.9), "CartPole-v1",
+                            *_spaces("CartPole-v1"), CARTPOLE_DEMOS, seed=0)
+    demos = learner.sampler.buffer
+    obs, next_obs = demos.obs[:4], demos.next_obs[:4]
+    terminated = np.array([False, True, False, True])
+    got = learner.rewards(obs, None, next_obs, terminated)
+    model = learner.model
+    with torch.no_grad():
+        x, y = absorbing.flagged(torch.as_tensor(obs)), absorbing.flagged(torch.as_tensor(next_obs))
+        sink = absorbing.absorbing_state(4, x)
+        plain = model.reward(x, None, y) + 0.5
+        stay = model.reward(sink, None, sink) + 0.5
+        for k in (1, 3):
+            enter = model.reward(y[k:k + 1], None, sink) + 0.5
+            plain[k] += 0.9 * (enter[0] + 0.9 * stay[0] / 0.1)
+    torch.testing.assert_close(got, plain)
+
+
+def test_absorbing_needs_vector_observations():
+    with pytest.raises(ValueError, match="absorbing=true needs vector"):
+        RewardLearner(GAIfOConfig(absorbing=True), "lfo_ray/GridWorld-v0", CELLS, gym.spaces.Discrete(4),
+                      DETERMINISTIC_DEMOS, seed=0)
+
+
+def test_absorbing_gaifo_trains_end_to_end(tmp_path):
+    result = train_run("gaifo", "Acrobot-v1", DEMOS / "Acrobot-v1.parquet", 0, tmp_path / "run",
+                       {"absorbing": "true", "total_env_steps": "2048", "rollout_steps": "32"}, eval_episodes=2,
+                       placement="local", progress=False)
+    assert result["config"]["absorbing"] is True and result["env_steps"] >= 2048
+    assert np.isfinite(result["return_mean"])

@@ -100,7 +100,7 @@ def test_rewards_are_relabelled_with_the_current_reward_model_at_sample_time(pen
     config = GAIfOConfig(rl="sac", reward_steps=0, sac_batch_size=16)
     learner = SACLearner(config, OBS, ACT, 0, "Pendulum-v1", str(pendulum_demos))
     batch = _pendulum_replay(16).all()
-    before = learner.relabel(batch.obs, batch.actions, batch.next_obs, batch.rewards)
+    before = learner.relabel(batch.obs, batch.actions, batch.next_obs, batch.rewards, batch.terminated)
     model = learner.reward.model
     expected = model.reward(*(lambda t: (t.obs, t.actions, t.next_obs))(
         learner.reward.transitions(batch.obs, batch.next_obs, batch.actions)))
@@ -108,7 +108,7 @@ def test_rewards_are_relabelled_with_the_current_reward_model_at_sample_time(pen
     with torch.no_grad():                               # the reward model moves on...
         for p in model.module.parameters():
             p.add_(0.5)
-    after = learner.relabel(batch.obs, batch.actions, batch.next_obs, batch.rewards)
+    after = learner.relabel(batch.obs, batch.actions, batch.next_obs, batch.rewards, batch.terminated)
     assert not torch.allclose(before, after)           # ...and the same transitions are scored anew
     assert not torch.allclose(after, torch.as_tensor(batch.rewards))   # never the env's reward
 
