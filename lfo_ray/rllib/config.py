@@ -31,7 +31,13 @@ from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
 from lfo_ray.algorithms.learned_reward.presets import preset
 from lfo_ray.demos import resolve_demos
-from lfo_ray.rllib.module import REWARD_MODULE_ID, RewardModule, imitation_config, reward_settings_fields
+from lfo_ray.rllib.module import (
+    NATIVE_ONLY,
+    REWARD_MODULE_ID,
+    RewardModule,
+    imitation_config,
+    reward_settings_fields,
+)
 
 
 class ImitationMixin:
@@ -50,6 +56,10 @@ class ImitationMixin:
 
     def imitation(self, *, demos: str | None = NotProvided, **settings: Any) -> "ImitationMixin":
         """Sets the demonstrations and reward settings (validated by the native config class)."""
+        native_only = sorted(set(settings) & NATIVE_ONLY)
+        if native_only:
+            raise ValueError(f"{self.reward_model}: {native_only} are not implemented on the RLlib algorithms; "
+                             f"the native runtime has them (lfo train {self.reward_model} --set absorbing=true)")
         allowed = reward_settings_fields(self.reward_model)
         unknown = sorted(set(settings) - allowed)
         if unknown:

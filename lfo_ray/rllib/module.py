@@ -130,9 +130,14 @@ class RewardModule(TorchRLModule):
         raise NotImplementedError("the reward model is learner-only: read it through `reward()`")
 
 
+NATIVE_ONLY = frozenset({"absorbing"})
+"""Reward settings of the native runtime that these algorithms do not implement (absorbing states
+need the terminal rows added to the reward model's batches and the absorbed return in the reward)."""
+
+
 def reward_settings_fields(reward_model: str) -> set[str]:
     """The native config fields that the RLlib algorithm takes: the reward model's own and the reward
     plumbing; PPO and runtime fields are RLlib's own settings (`.training()`, `.env_runners()`)."""
     shared = {"reward_offset", "reward_norm", "reward_steps", "reward_batch_size"}
     base = {f.name for f in fields(ImitationConfig)}
-    return shared | {f.name for f in fields(CONFIGS[reward_model])} - base
+    return shared | {f.name for f in fields(CONFIGS[reward_model])} - base - NATIVE_ONLY

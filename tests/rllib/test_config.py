@@ -19,6 +19,9 @@ def test_reward_settings_are_validated_by_the_native_config():
         GAIfOConfig().imitation(lr=1e-3)
     with pytest.raises(ValueError, match="gaifo_input"):
         GAILConfig().imitation(gaifo_input="delta")
+    # a native-only switch is refused by name, never silently ignored
+    with pytest.raises(ValueError, match=r"\['absorbing'\] are not implemented on the RLlib"):
+        GAIfOConfig().imitation(absorbing=True)
 
 
 def test_module_spec_follows_env_demos_presets_and_settings():
