@@ -50,10 +50,17 @@ def expand(obs: torch.Tensor, next_obs: torch.Tensor, terminated: torch.Tensor |
     sink = absorbing_state(obs.flatten(1).shape[1], obs, len(ends))
     x, y = torch.cat([x, ends, sink]), torch.cat([y, sink, sink])
     if actions is not None:
-        none = (torch.full((2 * len(ends),), -1, dtype=actions.dtype, device=actions.device) if actions.dim() == 1
-                else actions.new_zeros((2 * len(ends), *actions.shape[1:])))
-        actions = torch.cat([actions, none])
+        actions = torch.cat([actions, no_action(actions, 2 * len(ends))])
     return x, y, actions
+
+
+def no_action(like: torch.Tensor | None, count: int) -> torch.Tensor | None:
+    """The action of `count` absorbing rows, shaped as the batch's actions `like` (None: no actions)."""
+    if like is None:
+        return None
+    if like.dim() == 1:
+        return torch.full((count,), -1, dtype=like.dtype, device=like.device)
+    return like.new_zeros((count, *like.shape[1:]))
 
 
 def absorbed_return(enter: torch.Tensor, stay: torch.Tensor, gamma: float) -> torch.Tensor:

@@ -163,20 +163,11 @@ class RewardLearner(TorchLearner):
             ended = self.tensor(terminated, torch.bool)
             ends = t.next_obs[ended]
             sink = absorbing.absorbing_state(ends.shape[1] - 1, ends, len(ends))
-            enter = self.model.reward(ends, self._no_actions(t.actions, len(ends)), sink).float() + offset
-            stay = self.model.reward(sink[:1], self._no_actions(t.actions, 1), sink[:1]).float() + offset
+            enter = self.model.reward(ends, absorbing.no_action(t.actions, len(ends)), sink).float() + offset
+            stay = self.model.reward(sink[:1], absorbing.no_action(t.actions, 1), sink[:1]).float() + offset
             gamma = self.config.gamma
             reward[ended] += gamma * absorbing.absorbed_return(enter, stay, gamma)
         return reward
-
-    @staticmethod
-    def _no_actions(actions: torch.Tensor | None, count: int) -> torch.Tensor | None:
-        """The action of absorbing rows (see absorbing.expand), `count` of them."""
-        if actions is None:
-            return None
-        if actions.dim() == 1:
-            return torch.full((count,), -1, dtype=actions.dtype, device=actions.device)
-        return actions.new_zeros((count, *actions.shape[1:]))
 
     def expert_batch(self, size: int) -> TransitionTensors:
         batch = self.sampler.sample(size)

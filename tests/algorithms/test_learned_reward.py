@@ -575,8 +575,8 @@ def test_absorbing_reward_learns_whether_ending_pays(config_cls):
         ending = learner.rewards(demos.obs[:256], acts[:256], demos.next_obs[:256], np.ones(256, bool))
         with torch.no_grad():
             sink = absorbing.absorbing_state(obs_space.shape[0], going_on)
-            no_action = torch.tensor([-1]) if learner.model.uses_actions else None
-            stay = learner.model.reward(sink, no_action, sink).item()
+            acted = torch.zeros(1, dtype=torch.long) if learner.model.uses_actions else None
+            stay = learner.model.reward(sink, absorbing.no_action(acted, 1), sink).item()
         assert (stay > going_on.mean().item()) == ending_pays, (env_id, stay, going_on.mean().item())
         assert (ending >= going_on).all()       # -log(1 - D) >= 0: the absorbed return is never negative
 
