@@ -43,6 +43,26 @@ def test_info_describes_how_the_expert_was_made(env_id):
     assert info["weights"]["bytes"] == len(weights.read_bytes())
 
 
+# The shipped MuJoCo experts (lfo-ray SAC): 5 greedy episodes, threshold a little below each 100-episode mean.
+MUJOCO_THRESHOLDS = {"InvertedPendulum-v5": 990.0, "InvertedDoublePendulum-v5": 9300.0, "HalfCheetah-v5": 4700.0}
+
+
+@pytest.mark.parametrize("env_id", sorted(MUJOCO_THRESHOLDS))
+def test_shipped_mujoco_expert_acts_in_bounds_and_beats_threshold(env_id):
+    expert = load_expert(env_id)
+    info = expert_info(env_id)
+    assert expert_source(env_id) == info["source"] == "expert:lfo-sac"
+    assert info["evaluation"]["episodes"] == 100 and info["evaluation"]["mean_return"] >= MUJOCO_THRESHOLDS[env_id]
+    env = make_vector_env(env_id, 5)
+    low, high = env.single_action_space.low, env.single_action_space.high
+    obs = np.random.default_rng(0).normal(size=(7, *env.single_observation_space.shape)).astype(np.float32)
+    actions = expert.act(obs)
+    assert actions.shape == (7, *env.single_action_space.shape) and np.all((actions >= low) & (actions <= high))
+    assert np.array_equal(actions, expert.act(obs))
+    returns = evaluate_policy(expert, env, 5, seed=0)
+    assert returns.mean() >= MUJOCO_THRESHOLDS[env_id], returns
+
+
 def test_actions_are_batched_int64_and_deterministic():
     for env_id, obs_dim in (("CartPole-v1", 4), ("Acrobot-v1", 6), ("MountainCar-v0", 2)):
         expert = load_expert(env_id)
