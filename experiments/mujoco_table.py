@@ -38,7 +38,8 @@ BUDGETS = {"InvertedPendulum-v5": 100_000, "InvertedDoublePendulum-v5": 300_000,
 # method -> (algorithm, --set switches besides the budget)
 METHODS = {
     "gaifo-sac": ("gaifo", {"rl": "sac"}),
-    "gaifo-ppo": ("gaifo", {}),
+    # explicit: the locomotion presets make SAC the generator
+    "gaifo-ppo": ("gaifo", {"rl": "ppo"}),
     "pmi_il-sac": ("pmi_il", {"rl": "sac"}),
     "imrl-sac": ("imrl", {"rl": "sac"}),
     "bco": ("bco", {}),
