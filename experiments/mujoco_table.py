@@ -75,14 +75,14 @@ def save(results: dict) -> None:
     atomic_write(RESULTS, lambda tmp: Path(tmp).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n"))
 
 
-def run_one(env: str, method: str, seed: int, placement: str | None) -> dict:
+def run_one(env: str, method: str, seed: int, placement: str | None, redo: bool = False) -> dict:
     from lfo_ray.experiment import train_run
 
     out = RUNS / env / method / f"seed{seed}"
-    resume = (out / "run.json").exists()
+    resume = not redo and (out / "run.json").exists()
     start = time.perf_counter()
     result = train_run(METHODS[method][0], env, env, seed, out, overrides(method, env), eval_episodes=EVAL_EPISODES,
-                       placement=placement, resume=resume, progress=False)
+                       placement=placement, resume=resume, overwrite=redo, progress=False)
     return {"return": result["return_mean"], "env_steps": result["env_steps"],
             "wall_s_this_call": time.perf_counter() - start, "resumed": resume, "command": command(method, env, seed),
             "curve": result.get("curve", []), "measured": time.strftime("%Y-%m-%d")}
@@ -133,16 +133,18 @@ def main() -> int:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--placement", choices=["local", "ray"])
     parser.add_argument("--table", action="store_true", help="only print the table of finished runs")
+    parser.add_argument("--redo", action="store_true",
+                        help="run the asked seeds afresh, replacing their rows (after a change of defaults)")
     args = parser.parse_args()
     if not args.table:
         for env in args.envs:
             for method in args.methods:
                 for seed in args.seeds:
                     results = load()
-                    if str(seed) in results["runs"].get(env, {}).get(method, {}):
+                    if not args.redo and str(seed) in results["runs"].get(env, {}).get(method, {}):
                         continue
                     print(f"{env} {method} seed {seed}: {command(method, env, seed)}", flush=True)
-                    row = run_one(env, method, seed, args.placement)
+                    row = run_one(env, method, seed, args.placement, args.redo)
                     print(f"  -> return {row['return']:.1f} in {row['wall_s_this_call']:.0f}s", flush=True)
                     results = load()         # another invocation may have added rows meanwhile
                     results["runs"].setdefault(env, {}).setdefault(method, {})[str(seed)] = row

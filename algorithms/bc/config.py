@@ -19,8 +19,11 @@ class BCConfig:
     """Gradient steps over the demonstrations."""
     ent_weight: float = 0.0
     """Weight of the policy-entropy bonus added to the log-likelihood (imitation's ent_weight)."""
-    greedy: bool = False
-    """Deploy the argmax action instead of sampling the learned distribution."""
+    greedy: bool | None = None
+    """Deploy the most likely action (argmax; a Gaussian's mean) instead of sampling the learned
+    distribution. None: the mean for Box actions (sampling the fitted Gaussian adds noise the expert
+    never had: InvertedDoublePendulum-v5 seed 0, 3,149 greedy against 1,260 sampled), sampling for
+    Discrete ones."""
     log_every: int = 200
     """Gradient steps between logged losses."""
     device: str = "cpu"

@@ -39,6 +39,15 @@ def test_policy_network_handles_discrete_and_box_observations():
     assert box.act(np.zeros((3, 4), dtype=np.float32)).shape == (3,)
 
 
+def test_default_deploys_the_gaussian_mean_and_samples_the_categorical():
+    box, discrete = gym.spaces.Box(-1, 1, (2,)), gym.spaces.Discrete(3)
+    obs_space = gym.spaces.Box(-1, 1, (4,))
+    assert BCLearner(BCConfig(), obs_space, box, 0).policy().greedy is True
+    assert BCLearner(BCConfig(), obs_space, discrete, 0).policy().greedy is False
+    assert BCLearner(BCConfig(greedy=False), obs_space, box, 0).policy().greedy is False
+    assert BCLearner(BCConfig(greedy=True), obs_space, discrete, 0).policy().greedy is True
+
+
 def test_config_rejects_bad_values():
     with pytest.raises(ValueError, match="lr"):
         BCConfig(lr=0.0)
