@@ -132,16 +132,18 @@ def test_normalisation_uses_the_shipped_anchors_unless_given(tmp_path):
 
 
 def test_plot_cli_normalised(tmp_path):
+    from lfo_ray.envs import MUJOCO
     from tests.conftest import run_cli
 
-    _fake_runs(tmp_path / "runs", ("ilpo",), range(3), env="Hopper-v5")
+    env_id = next(e for e in MUJOCO if set(known_anchors(e)) == {"random"})  # no shipped expert
+    _fake_runs(tmp_path / "runs", ("ilpo",), range(3), env=env_id)
     out = str(tmp_path / "out.png")
     result = run_cli("plot", str(tmp_path / "runs"), "--out", out, "--stat", "iqm", "--normalize",
-                     "--expert", "Hopper-v5=3000", "--reps", "200")
+                     "--expert", f"{env_id}=3000", "--reps", "200")
     assert result.returncode == 0, result.stderr
-    assert "Hopper-v5" in result.stdout and "normalised by random" in result.stdout
+    assert env_id in result.stdout and "normalised by random" in result.stdout
     assert "final normalised IQM" in result.stdout
     result = run_cli("plot", str(tmp_path / "runs"), "--out", out, "--normalize")
-    assert result.returncode == 2 and "no expert return" in result.stderr and "--expert Hopper-v5=" in result.stderr
+    assert result.returncode == 2 and "no expert return" in result.stderr and f"--expert {env_id}=" in result.stderr
     result = run_cli("plot", str(tmp_path / "runs"), "--out", out, "--normalize", "--expert", "3000")
     assert result.returncode == 2 and "expected ENV=RETURN" in result.stderr

@@ -28,10 +28,11 @@ def test_anchor_sources_in_order():
     assert resolve_anchors("CartPole-v1", stored) == Anchors(10.0, shipped["expert"])
     assert resolve_anchors("CartPole-v1", stored, random=1.0, expert=2.0) == Anchors(1.0, 2.0)
     # No shipped expert: a noiseless expert's demonstrations stand in; noisy ones do not.
-    demos = DatasetMetadata("Hopper-v5", source="expert:sac", return_mean=3000.0)
-    assert resolve_anchors("Hopper-v5", demos).expert == 3000.0
-    noisy = DatasetMetadata("Hopper-v5", source="expert:sac", return_mean=2000.0, noise=0.25)
+    env_id = next(e for e in MUJOCO if set(known_anchors(e)) == {"random"})
+    demos = DatasetMetadata(env_id, source="expert:sac", return_mean=3000.0)
+    assert resolve_anchors(env_id, demos).expert == 3000.0
+    noisy = DatasetMetadata(env_id, source="expert:sac", return_mean=2000.0, noise=0.25)
     with pytest.raises(ValueError, match="no expert return"):
-        resolve_anchors("Hopper-v5", noisy)
+        resolve_anchors(env_id, noisy)
     with pytest.raises(ValueError, match="nothing to normalise by"):
-        resolve_anchors("Hopper-v5", random=5.0, expert=5.0)
+        resolve_anchors(env_id, random=5.0, expert=5.0)
