@@ -9,8 +9,9 @@
 
 MuJoCo v5 tasks: lfo-ray's own SAC (lfo_ray.algorithms.learned_reward.sac, on the env's reward),
 env steps budgeted per task (SAC_STEPS, or --steps), checkpointed in runs/experts/<env_id>/ every
-few minutes so an interrupted run continues where it stopped; the actor (greedy: the squashed
-Gaussian's mean) is stored as an lfo_ray.policy spec + state dict in one file.
+few minutes so an interrupted run continues where it stopped (each call's wall time in
+segments.json there, summed into the JSON's training.seconds_all_calls); the actor (greedy: the
+squashed Gaussian's mean) is stored as an lfo_ray.policy spec + state dict in one file.
 
 CartPole-v1 and Acrobot-v1: RLlib PPO (new API stack), one process (local EnvRunner and
 Learner). MountainCar-v0: value iteration on the known dynamics (envs/mountaincar_expert.py) by
@@ -29,6 +30,7 @@ and <out>/<env_id>.json (how it was made and what it scored).
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import platform
@@ -439,8 +441,9 @@ def train_sac_expert(env_id: str, seed: int, steps: int, log: Callable[[str], No
 
     from lfo_ray.algorithms.learned_reward.config import GAIfOConfig
     from lfo_ray.algorithms.learned_reward.sac import train_sac
+    from lfo_ray.data.parquet import atomic_write
     from lfo_ray.envs.experts import POLICY_FORMAT
-    from lfo_ray.experiment import CHECKPOINT_DIR, RunContext
+    from lfo_ray.experiment import CHECKPOINT_DIR, RunContext, segment_wall_s
     from lfo_ray.placement import Placement
 
     run_dir = REPO / "runs" / "experts" / env_id
@@ -452,10 +455,20 @@ def train_sac_expert(env_id: str, seed: int, steps: int, log: Callable[[str], No
     ctx = RunContext(env_id, {}, None, seed, run_dir, SummaryWriter(str(run_dir / "tb")),
                      placement=Placement("local"), resume=resume, progress=False)
     log(f"[{env_id}] SAC for {steps} env steps{' (resuming)' if resume else ''} in {run_dir}")
+    # Each call is a segment (as run.json's for `lfo train`): a killed one counts until its last checkpoint.
+    segments_file = run_dir / "segments.json"
+    segments = [dict(s, wall_s=segment_wall_s(s, run_dir))
+                for s in (json.loads(segments_file.read_text()) if resume and segments_file.exists() else [])]
+    segment: dict[str, Any] = {"started": time.time(), "wall_s": None}
+    write_segments = functools.partial(atomic_write, segments_file)
+    write_segments(lambda tmp: Path(tmp).write_text(json.dumps([*segments, segment])))
     start = time.perf_counter()
     out = train_sac(config, ctx, learned_reward=False)
     ctx.writer.close()
     seconds = time.perf_counter() - start
+    segment["wall_s"] = seconds
+    segments.append(segment)
+    write_segments(lambda tmp: Path(tmp).write_text(json.dumps(segments)))
     log(f"[{env_id}] {out.env_steps} env steps in {seconds:.0f}s this call; curve {out.curve[-3:]}")
     state = {k: v.detach().cpu().clone() for k, v in out.policy.net.state_dict().items()}
     saved = {"format": POLICY_FORMAT, "env_id": env_id, "spec": json.dumps(out.policy.spec.to_dict()),
@@ -465,6 +478,8 @@ def train_sac_expert(env_id: str, seed: int, steps: int, log: Callable[[str], No
                      "description": "lfo-ray SAC (twin critics, automatic entropy tuning) on the env reward; "
                                     "greedy actor (squashed Gaussian mean)",
                      "training": {"env_steps": out.env_steps, "seconds_last_call": round(seconds, 1),
+                                  "seconds_all_calls": round(sum(s["wall_s"] for s in segments), 1),
+                                  "calls": len(segments),
                                   "curve": [[int(a), float(b)] for a, b in out.curve],
                                   "config": {k: (list(v) if isinstance(v, tuple) else v)
                                              for k, v in vars(config).items()},

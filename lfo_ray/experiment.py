@@ -269,7 +269,7 @@ def _run_lock(out: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _segment_wall_s(segment: Mapping[str, Any], out: Path) -> float:
+def segment_wall_s(segment: Mapping[str, Any], out: Path) -> float:
     """A segment's wall time; for one killed before it could record it, until its last write."""
     if segment.get("wall_s") is not None:
         return float(segment["wall_s"])
@@ -451,7 +451,7 @@ def train_run(
                 shutil.rmtree(out, ignore_errors=True)
             raise
         # A segment still "running" in the record was killed before it could say otherwise.
-        segments = [dict(s, wall_s=_segment_wall_s(s, out),
+        segments = [dict(s, wall_s=segment_wall_s(s, out),
                          status="killed" if s["status"] == RUNNING else s["status"]) for s in earlier]
         segment = {"started": time.time(), "placement": run.placement, "resumed": bool(resume),
                    "wall_s": None, "status": RUNNING}
