@@ -32,3 +32,11 @@ def run_cli(*args: str, timeout: float = 300, cwd: Path | None = None) -> subpro
         [sys.executable, "-m", "lfo_ray.cli", *args],
         capture_output=True, text=True, timeout=timeout, cwd=cwd,
     )
+
+
+def env_without_shipped_expert() -> str:
+    """A MuJoCo task with a shipped random return but no shipped expert (which ones ship changes)."""
+    from lfo_ray.envs import MUJOCO
+    from lfo_ray.envs.anchors import known_anchors
+
+    return next(e for e in MUJOCO if set(known_anchors(e)) == {"random"})

@@ -132,10 +132,9 @@ def test_normalisation_uses_the_shipped_anchors_unless_given(tmp_path):
 
 
 def test_plot_cli_normalised(tmp_path):
-    from lfo_ray.envs import MUJOCO
-    from tests.conftest import run_cli
+    from tests.conftest import env_without_shipped_expert, run_cli
 
-    env_id = next(e for e in MUJOCO if set(known_anchors(e)) == {"random"})  # no shipped expert
+    env_id = env_without_shipped_expert()
     _fake_runs(tmp_path / "runs", ("ilpo",), range(3), env=env_id)
     out = str(tmp_path / "out.png")
     result = run_cli("plot", str(tmp_path / "runs"), "--out", out, "--stat", "iqm", "--normalize",

@@ -9,6 +9,8 @@ from lfo_ray.envs import CLASSIC_CONTROL, MUJOCO
 from lfo_ray.envs.anchors import (Anchors, known_anchors, random_returns, resolve_anchors,
                                   shipped_random_returns)
 
+from tests.conftest import env_without_shipped_expert
+
 
 def test_shipped_random_return_is_what_the_measurement_gives():
     shipped = shipped_random_returns()
@@ -28,7 +30,7 @@ def test_anchor_sources_in_order():
     assert resolve_anchors("CartPole-v1", stored) == Anchors(10.0, shipped["expert"])
     assert resolve_anchors("CartPole-v1", stored, random=1.0, expert=2.0) == Anchors(1.0, 2.0)
     # No shipped expert: a noiseless expert's demonstrations stand in; noisy ones do not.
-    env_id = next(e for e in MUJOCO if set(known_anchors(e)) == {"random"})
+    env_id = env_without_shipped_expert()
     demos = DatasetMetadata(env_id, source="expert:sac", return_mean=3000.0)
     assert resolve_anchors(env_id, demos).expert == 3000.0
     noisy = DatasetMetadata(env_id, source="expert:sac", return_mean=2000.0, noise=0.25)
