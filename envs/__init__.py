@@ -1,6 +1,11 @@
 """Environments of lfo-ray, registered with gymnasium under the `lfo_ray/` namespace."""
 
+import warnings
+
 import gymnasium as gym
+
+# gymnasium 1.2's HalfCheetah XML uses an attribute mujoco 3.x deprecates: nothing a user can act on.
+warnings.filterwarnings("ignore", message="MuJoCo: compiler attribute 'settotalmass'", category=RuntimeWarning)
 
 CLASSIC_CONTROL = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0")
 MUJOCO = ("InvertedPendulum-v5", "InvertedDoublePendulum-v5", "Hopper-v5", "HalfCheetah-v5",

@@ -160,9 +160,9 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_list(args: argparse.Namespace) -> None:
     from lfo_ray import algorithms
-    from lfo_ray.envs import CLASSIC_CONTROL, GRIDWORLD, PIXEL_GRIDWORLD
+    from lfo_ray.envs import CLASSIC_CONTROL, GRIDWORLD, MUJOCO, PIXEL_GRIDWORLD
 
-    envs = CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD)
+    envs = CLASSIC_CONTROL + (GRIDWORLD, PIXEL_GRIDWORLD) + MUJOCO
     if args.algo is None:
         print("algorithms:   " + ", ".join(algorithms.names()))
         print("environments: " + ", ".join(envs))
@@ -180,12 +180,15 @@ def describe_algorithm(spec: AlgorithmSpec, envs: Sequence[str]) -> str:
 
     reasons = {env: spec.supports(*env_spaces(env)) for env in envs}
     supported = [env for env, reason in reasons.items() if reason is None]
-    refused = sorted({reason for reason in reasons.values() if reason is not None})
+    refused: dict[str, list[str]] = {}
+    for env, reason in reasons.items():
+        if reason is not None:
+            refused.setdefault(reason, []).append(env)
     data = ("observations only (the demonstrator's actions are never read)" if spec.observation_only
             else "observations and the demonstrator's actions")
     lines = [f"{spec.name}: {spec.description}", f"learns from:  {data}",
              f"envs:         {', '.join(supported) or 'none of the shipped ones'}"]
-    lines += [f"              ({reason})" for reason in refused]
+    lines += [f"              ({', '.join(names)}: {reason})" for reason, names in refused.items()]
     config, docs = spec.config_cls(), field_docs(spec.config_cls)
     fields = [(f.name, repr(getattr(config, f.name))) for f in dataclasses.fields(config)]
     width = max(len(f"{name} = {value}") for name, value in fields)

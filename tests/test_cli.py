@@ -45,13 +45,15 @@ def test_list_describes_one_algorithm():
     lines = result.stdout.splitlines()
     assert lines[0].startswith("dagger: DAgger")
     assert "observations and the demonstrator's actions" in lines[1]
-    assert "lfo_ray/GridWorld-v0" in lines[2] and "CartPole-v1" in lines[2]
+    assert "lfo_ray/GridWorld-v0" in lines[2] and "CartPole-v1" in lines[2] and "Hopper-v5" in lines[2]
     # Its own fields and the ones inherited from BCConfig, each with its default and first sentence.
     assert any(line.split() == ["rounds", "=", "8", *line.split()[3:]] for line in lines)
     assert any("lr = 0.003" in line and line.endswith("Adam learning rate.") for line in lines)
     refused = run_cli("list", "maxent_irl")
     assert "envs:         lfo_ray/GridWorld-v0" in refused.stdout
     assert "maxent_irl needs a tabular env such as lfo_ray/GridWorld-v0" in refused.stdout
+    ilpo = run_cli("list", "ilpo").stdout.splitlines()
+    assert "Hopper-v5" not in ilpo[2] and any("Discrete action" in line for line in ilpo[3:6])
 
 
 def test_evaluate_names_the_run(tmp_path):

@@ -35,7 +35,7 @@ class BCLearner:
     """
 
     def __init__(self, config: BCConfig, observation_space: gym.Space, action_space: gym.Space, seed: int) -> None:
-        self.config = config
+        self.config = config = config.for_actions(action_space)
         self.device = pick_device(config.device)
         self.observation_space, self.action_space = observation_space, action_space
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
@@ -88,6 +88,11 @@ class BCLearner:
         return Policy(self.net, spec, seed)
 
 
+def resolved_fields(config: BCConfig) -> dict:
+    """The fields BCConfig.for_actions set, for result.json (what actually ran)."""
+    return {"hidden": list(config.hidden), "train_steps": config.train_steps, "greedy": config.greedy}
+
+
 def spaces_of(ctx: RunContext) -> tuple[gym.Space, gym.Space]:
     """The single observation and action spaces of the run's environment."""
     env = ctx.make_env(1)
@@ -125,6 +130,7 @@ def train(config: BCConfig, ctx: RunContext) -> TrainOutput:
     observation_space, action_space = spaces_of(ctx)
     transitions = ctx.demos.transitions()
     learner = BCLearner(config, observation_space, action_space, ctx.seed)
+    config = learner.config
     env = ctx.make_env(CURVE_EPISODES)
     progress = Progress(config.train_steps, "bc", unit="update", disable=not ctx.progress)
     chunk = max(config.train_steps // CURVE_POINTS, 1)
@@ -145,7 +151,7 @@ def train(config: BCConfig, ctx: RunContext) -> TrainOutput:
     policy = learner.policy(seed=ctx.seed)
     policy.save(ctx.checkpoint_dir)
     return TrainOutput(policy=policy, env_steps=0, curve=curve,
-                       metrics={"final_" + k: v for k, v in metrics.items()})
+                       metrics={**{"final_" + k: v for k, v in metrics.items()}, **resolved_fields(config)})
 
 
 ALGORITHM = AlgorithmSpec(

@@ -45,13 +45,10 @@ def build_mlp_policy(observation_space: gym.Space, action_space: gym.spaces.Disc
 
 
 def policy_spec(observation_space: gym.Space, action_space: gym.Space, hidden: Sequence[int],
-                greedy: bool | None) -> PolicySpec:
-    """The deployed policy of BC/DAgger: "mlp" for Discrete actions, "gaussian" for Box ones; greedy
-    None means the Gaussian's mean and the categorical's samples (BCConfig.greedy)."""
-    if isinstance(action_space, gym.spaces.Discrete):
-        return PolicySpec("mlp", observation_space, action_space, {"hidden": list(hidden)}, bool(greedy))
-    return PolicySpec("gaussian", observation_space, action_space, {"hidden": list(hidden)},
-                      True if greedy is None else greedy)
+                greedy: bool) -> PolicySpec:
+    """The deployed policy of BC/DAgger: "mlp" for Discrete actions, "gaussian" for Box ones."""
+    architecture = "mlp" if isinstance(action_space, gym.spaces.Discrete) else "gaussian"
+    return PolicySpec(architecture, observation_space, action_space, {"hidden": list(hidden)}, greedy)
 
 
 def mlp_policy(net: CategoricalPolicyNet, greedy: bool, seed: int | None = None) -> Policy:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-from lfo_ray.algorithms.bc.algorithm import BCLearner, action_requirement, spaces_of
+from lfo_ray.algorithms.bc.algorithm import BCLearner, action_requirement, resolved_fields, spaces_of
 from lfo_ray.algorithms.dagger.config import DAggerConfig
 from lfo_ray.collect import EXPERT, make_policy
 from lfo_ray.distributions import ActionBounds
@@ -78,6 +78,7 @@ def train(config: DAggerConfig, ctx: RunContext) -> TrainOutput:
     demos = ctx.demos.transitions()
     dataset_obs, dataset_actions = [demos.obs], [demos.actions]
     learner = BCLearner(config, observation_space, action_space, ctx.seed)
+    config = learner.config
     learner.train(demos.obs, demos.actions, config.train_steps, ctx.writer)
 
     rng = np.random.default_rng(ctx.seed)
@@ -108,6 +109,7 @@ def train(config: DAggerConfig, ctx: RunContext) -> TrainOutput:
     policy.save(ctx.checkpoint_dir)
     metrics = {"final_" + k: v for k, v in metrics.items()}
     metrics["dataset_size"] = int(sum(len(o) for o in dataset_obs))
+    metrics.update(resolved_fields(config))
     return TrainOutput(policy=policy, env_steps=env_steps, curve=curve, metrics=metrics)
 
 

@@ -48,6 +48,20 @@ def test_default_deploys_the_gaussian_mean_and_samples_the_categorical():
     assert BCLearner(BCConfig(greedy=True), obs_space, discrete, 0).policy().greedy is True
 
 
+def test_defaults_follow_the_action_space_and_explicit_values_win():
+    box, discrete = gym.spaces.Box(-1, 1, (2,)), gym.spaces.Discrete(3)
+    obs_space = gym.spaces.Box(-1, 1, (4,))
+    wide = BCLearner(BCConfig(), obs_space, box, 0)
+    assert (wide.config.hidden, wide.config.train_steps) == ((256, 256), 10_000)
+    assert [m.out_features for m in wide.net.modules() if isinstance(m, torch.nn.Linear)] == [256, 2]
+    small = BCLearner(BCConfig(), obs_space, discrete, 0)
+    assert (small.config.hidden, small.config.train_steps) == ((64,), 2_000)
+    assert small.policy().spec.kwargs["hidden"] == [64]
+    chosen = BCConfig(hidden=(32,), train_steps=7).for_actions(box)
+    assert (chosen.hidden, chosen.train_steps, chosen.greedy) == ((32,), 7, True)
+    assert BCConfig(hidden=()).for_actions(discrete).hidden == ()
+
+
 def test_config_rejects_bad_values():
     with pytest.raises(ValueError, match="lr"):
         BCConfig(lr=0.0)
