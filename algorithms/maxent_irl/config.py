@@ -10,13 +10,14 @@ class MaxEntIRLConfig:
     features: str = "onehot"
     """State features phi(s) of the linear reward (lfo_ray.algorithms.tabular.FEATURES)."""
     iterations: int = 150
-    """Gradient steps on the reward weights; each runs one backward and one forward pass."""
+    """Gradient steps on the reward weights; each re-plans on the current reward and recounts the
+    visitations (MaxEnt: one backward and one forward pass)."""
     lr: float = 0.5
-    """Adam step size on the reward weights (gradient ascent on the log-likelihood)."""
+    """Adam step size on the reward weights (gradient ascent on the demonstrations' log-likelihood)."""
     l2: float = 0.0
     """L2 penalty on the reward weights."""
     greedy: bool = False
-    """Deploy the most likely action of the MaxEnt policy instead of sampling it."""
+    """Deploy the most likely action of the learned policy instead of sampling it."""
     eval_every: int = 25
     """Iterations between exact evaluations of the current policy (tensorboard only)."""
     device: str = "auto"

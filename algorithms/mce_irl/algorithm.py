@@ -18,60 +18,31 @@ Soft value iteration is warm-started from the previous step's values and runs at
 
 from __future__ import annotations
 
-
-import torch
+import functools
 
 from lfo_ray.algorithms.mce_irl.config import MCEIRLConfig
-from lfo_ray.algorithms.tabular import (
-    TabularModel,
-    demo_start_distribution,
-    demo_state_counts,
-    soft_value_iteration,
-    state_features,
-    state_visitation,
-    table_policy,
-)
-from lfo_ray.algorithms.tabular.irl import (
-    exact_return,
-    feature_gradient,
-    irl_metrics,
-    save_irl_checkpoint,
-    tabular_env_only,
-)
+from lfo_ray.algorithms.tabular import TabularModel, soft_value_iteration
+from lfo_ray.algorithms.tabular.irl import Planner, feature_matching, tabular_env_only
 from lfo_ray.experiment import AlgorithmSpec, RunContext, TrainOutput
-from lfo_ray.nets import pick_device
+
+
+def planner(config: MCEIRLConfig, model: TabularModel) -> Planner:
+    """The soft policy of soft value iteration, warm-started from the previous plan's values; the
+    final plan runs to convergence."""
+    values = None
+
+    def plan(reward, final):
+        nonlocal values
+        out = soft_value_iteration(model, reward, config.gamma, init_values=values,
+                                   **({} if final else {"max_iters": config.sweeps}))
+        values = out.values
+        return out.policy, {"charts/soft_vi_sweeps": out.iterations}
+
+    return plan
 
 
 def train(config: MCEIRLConfig, ctx: RunContext) -> TrainOutput:
-    model = TabularModel.from_env_kwargs(ctx.env_kwargs, pick_device(config.device))
-    features = state_features(config.features, model)
-    expert_features = demo_state_counts(ctx.demos, model, config.gamma) @ features
-    start = demo_start_distribution(ctx.demos, model)
-    theta = torch.zeros(features.shape[1], dtype=torch.float64, device=model.device, requires_grad=True)
-    optimizer = torch.optim.Adam([theta], lr=config.lr)
-    values = None
-
-    for iteration in range(config.iterations):
-        with torch.no_grad():
-            plan = soft_value_iteration(model, features @ theta, config.gamma, max_iters=config.sweeps,
-                                        init_values=values)
-            values = plan.values
-            learner_counts = state_visitation(model, plan.policy, config.gamma, start=start)
-            gradient = feature_gradient(expert_features, learner_counts, features) - config.l2 * theta
-        theta.grad = -gradient
-        optimizer.step()
-        ctx.writer.add_scalar("losses/feature_gap_l1", (gradient + config.l2 * theta).abs().sum().item(), iteration)
-        ctx.writer.add_scalar("charts/soft_vi_sweeps", plan.iterations, iteration)
-        if iteration % config.eval_every == 0:
-            ctx.report(0, exact_return(model, plan.policy, config.greedy), step=iteration)
-
-    with torch.no_grad():
-        reward = features @ theta
-        plan = soft_value_iteration(model, reward, config.gamma, init_values=values)
-    deployed = table_policy(plan.policy.cpu().numpy(), greedy=config.greedy, seed=ctx.seed)
-    save_irl_checkpoint(ctx.checkpoint_dir, model, theta, reward, deployed, "MCE IRL reward",
-                        {"features": config.features, "gamma": config.gamma, "horizon": model.horizon})
-    return TrainOutput(policy=deployed, env_steps=0, metrics=irl_metrics(model, reward, deployed))
+    return feature_matching(config, ctx, functools.partial(planner, config), config.gamma, "MCE IRL reward")
 
 
 ALGORITHM = AlgorithmSpec(

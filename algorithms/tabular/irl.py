@@ -1,23 +1,31 @@
-"""What the three IRL methods share once a reward is learned: the derived policy, the saved
-checkpoint (reward.npy, reward.png, the policy table) and the reward's agreement with the truth."""
+"""What the three IRL methods share: MaxEnt's and MCE's feature-matching loop (`feature_matching`),
+and once a reward is learned, the derived policy, the saved checkpoint (reward.npy, reward.png,
+the policy table) and the reward's agreement with the truth."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import gymnasium as gym
 import numpy as np
 import torch
 
+from lfo_ray.algorithms.tabular.features import state_features
 from lfo_ray.algorithms.tabular.model import TabularModel
 from lfo_ray.algorithms.tabular.plots import save_reward_heatmap
 from lfo_ray.algorithms.tabular.policy import deployed_probs, save_array, table_policy
-from lfo_ray.policy import Policy
-from lfo_ray.algorithms.tabular.visitation import expected_return
+from lfo_ray.algorithms.tabular.visitation import (
+    demo_start_distribution,
+    demo_state_counts,
+    expected_return,
+    state_visitation,
+)
 from lfo_ray.data.parquet import atomic_write
-from lfo_ray.experiment import space_requirement
+from lfo_ray.experiment import RunContext, TrainOutput, space_requirement
+from lfo_ray.nets import pick_device
+from lfo_ray.policy import Policy
 
 REWARD_FILE = "reward.npy"
 REWARD_PLOT = "reward.png"
@@ -85,3 +93,44 @@ def irl_metrics(model: TabularModel, reward: torch.Tensor, policy: Policy) -> di
     metrics = reward_correlation(model, reward.detach().cpu().numpy())
     metrics["exact_return"] = expected_return(model, deployed_probs(policy))
     return metrics
+
+
+Planner = Callable[[torch.Tensor, bool], tuple[torch.Tensor, dict[str, float]]]
+"""plan(state reward (S,), final) -> (policy (S, A) probabilities, scalars to log); final: the plan
+of the deployed policy, after the last gradient step."""
+
+
+def feature_matching(config: Any, ctx: RunContext, make_planner: Callable[[TabularModel], Planner],
+                     gamma: float, title: str) -> TrainOutput:
+    """MaxEnt's and MCE IRL's loop (their module docstrings): Adam ascent on the reward weights theta
+    along f_E - phi^T D, with D the exact visitation counts (discounted by `gamma`) of the policy the
+    planner derives from the reward phi theta; the demonstrations' counts are discounted alike.
+    `config` has the fields of MaxEntIRLConfig; `title` heads the reward heatmap."""
+    model = TabularModel.from_env_kwargs(ctx.env_kwargs, pick_device(config.device))
+    features = state_features(config.features, model)
+    expert_features = demo_state_counts(ctx.demos, model, gamma) @ features
+    start = demo_start_distribution(ctx.demos, model)
+    theta = torch.zeros(features.shape[1], dtype=torch.float64, device=model.device, requires_grad=True)
+    optimizer = torch.optim.Adam([theta], lr=config.lr)
+    plan = make_planner(model)
+
+    for iteration in range(config.iterations):
+        with torch.no_grad():
+            policy, scalars = plan(features @ theta, False)
+            learner_counts = state_visitation(model, policy, gamma, start=start)
+            gradient = feature_gradient(expert_features, learner_counts, features) - config.l2 * theta
+        theta.grad = -gradient
+        optimizer.step()
+        ctx.writer.add_scalar("losses/feature_gap_l1", (gradient + config.l2 * theta).abs().sum().item(), iteration)
+        for tag, value in scalars.items():
+            ctx.writer.add_scalar(tag, value, iteration)
+        if iteration % config.eval_every == 0:
+            ctx.report(0, exact_return(model, policy, config.greedy), step=iteration)
+
+    with torch.no_grad():
+        reward = features @ theta
+        policy, _ = plan(reward, True)
+    deployed = table_policy(policy.cpu().numpy(), greedy=config.greedy, seed=ctx.seed)
+    save_irl_checkpoint(ctx.checkpoint_dir, model, theta, reward, deployed, title,
+                        {"features": config.features, "gamma": gamma, "horizon": model.horizon})
+    return TrainOutput(policy=deployed, env_steps=0, metrics=irl_metrics(model, reward, deployed))
