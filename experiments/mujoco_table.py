@@ -151,7 +151,9 @@ def main() -> int:
                     save(results)
     text = table(load(), max(SEEDS_FULL, len(args.seeds)))
     print(text)
-    (RESULTS.with_suffix(".md")).write_text(text + "\n")
+    from lfo_ray.data.parquet import atomic_write
+
+    atomic_write(RESULTS.with_suffix(".md"), lambda tmp: Path(tmp).write_text(text + "\n"))
     return 0
 
 
