@@ -109,7 +109,8 @@ def test_bc_learns_a_linear_map_onto_box_actions(tmp_path):
 
 @pytest.mark.learning
 def test_bc_imitates_a_linear_controller_on_the_inverted_pendulum(pendulum_demos, tmp_path):
-    result = train_run("bc", PENDULUM, pendulum_demos, 0, tmp_path, placement="local", eval_episodes=10,
-                       progress=False)
+    # The Box default net (256x256) at a fifth of its default steps: the full default is the benchmark's.
+    result = train_run("bc", PENDULUM, pendulum_demos, 0, tmp_path, overrides={"train_steps": 2000},
+                       placement="local", eval_episodes=10, progress=False)
     assert result["demo_return_mean"] == EPISODE_STEPS
     assert result["return_mean"] >= 0.9 * result["demo_return_mean"], result["curve"]
