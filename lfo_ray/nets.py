@@ -58,6 +58,16 @@ def adam(params, lr: float, **kwargs) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, fused=True, **kwargs)
 
 
+@torch.no_grad()
+def clip_grad_norm(grads: list[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """torch.nn.utils.clip_grad_norm_(foreach=True) on gradients of one device and dtype: the same
+    arithmetic in the same order (bit-identical), without its per-call grouping and checks, which
+    cost more than the arithmetic on small networks (a CartPole PPO minibatch: 221 -> ~40 us)."""
+    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads, 2.0)), 2.0)
+    torch._foreach_mul_(grads, torch.clamp(max_norm / (total + 1e-6), max=1.0))
+    return total
+
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "silu": nn.SiLU, "elu": nn.ELU}
 """Hidden activations: tanh for the on-policy and imitation networks, relu for SAC's (its usual choice)
 and BCO's inverse model; silu and elu only for the exported expert MLPs (lfo_ray.envs.experts)."""

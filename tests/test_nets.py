@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from lfo_ray.nets import OBS_CLIP, Normalizer, adam, tanh_mlp
+from lfo_ray.nets import OBS_CLIP, Normalizer, adam, clip_grad_norm, tanh_mlp
 
 
 def plain_stack(width_in, hidden, width_out, activation):
@@ -87,3 +87,21 @@ def test_adam_takes_the_reference_adam_step():
     for a, b, s in zip(ours, reference, start):
         assert not torch.equal(a, s)
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [0.01, 1.0, 100.0])
+def test_clip_grad_norm_is_torchs_to_the_bit(scale):
+    """Below the limit the gradients stay as they are; above, they are scaled to it: exactly what
+    torch.nn.utils.clip_grad_norm_ computes, so swapping it in changed no run."""
+    torch.manual_seed(1)
+    grads = [scale * torch.randn(64, 4), scale * torch.randn(64), scale * torch.randn(2, 64)]
+    params = [torch.zeros_like(g, requires_grad=True) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = g.clone()
+    reference = torch.nn.utils.clip_grad_norm_(params, 0.5, foreach=True)
+    ours = [g.clone() for g in grads]
+    total = clip_grad_norm(ours, 0.5)
+    assert torch.equal(total, reference)
+    assert all(torch.equal(a, p.grad) for a, p in zip(ours, params))
+    norm_after = torch.linalg.vector_norm(torch.cat([g.flatten() for g in ours]))
+    assert (norm_after <= 0.5 + 1e-6) and (scale > 0.01 or all(torch.equal(a, g) for a, g in zip(ours, grads)))

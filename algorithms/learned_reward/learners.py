@@ -35,7 +35,7 @@ from lfo_ray.data import Transitions
 from lfo_ray.demos import DemoSampler
 from lfo_ray.distributions import ActionBounds
 from lfo_ray.learner import TorchLearner
-from lfo_ray.nets import adam, obs_dtype
+from lfo_ray.nets import adam, clip_grad_norm, obs_dtype
 from lfo_ray.placement import Handle, resolve
 from lfo_ray.segments import Segment
 
@@ -335,18 +335,21 @@ class PolicyLearner(TorchLearner):
                 group["lr"] = lr * fraction
         stats: list[dict[str, torch.Tensor]] = []
         stopped_at = config.update_epochs
+        features_f = net.features(obs_f)
+        params = list(net.parameters())
         for epoch in range(config.update_epochs):
             for index in self.minibatches(len(obs_f)):
-                out, new_values = net(obs_f[index])
+                out, new_values = net.from_features(features_f[index])
                 log_probs, entropy = net.log_prob_entropy(out, actions_f[index])
                 loss, step_stats = ppo_loss(log_probs, old_f[index], adv_f[index], new_values, targets_f[index],
                                             entropy, config.clip_coef, config.vf_coef, config.ent_coef)
                 if config.target_kl is not None and float(step_stats["approx_kl"]) > 1.5 * config.target_kl:
                     stopped_at = epoch
                     break
-                optimizer.zero_grad()
+                for param in params:            # optimizer.zero_grad()'s effect, without its hooks
+                    param.grad = None
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), config.max_grad_norm, foreach=True)
+                clip_grad_norm([param.grad for param in params], config.max_grad_norm)
                 optimizer.step()
                 stats.append(step_stats)
             if stopped_at < config.update_epochs:

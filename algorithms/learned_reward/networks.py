@@ -60,7 +60,12 @@ class ActorCritic(nn.Module):
         return out, self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).expand_as(out)
 
     def forward(self, obs: torch.Tensor):
-        x = [self.features(obs)]
+        return self.from_features(self.features(obs))
+
+    def from_features(self, features: torch.Tensor):
+        """`forward` on `self.features(obs)` computed beforehand (PPO encodes a rollout once, not
+        once per minibatch: the statistics stay fixed during an update)."""
+        x = [features]
         return self._policy(x), self.v(x).squeeze(-1)
 
     def policy(self, obs: torch.Tensor):
