@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 from lfo_ray.data.parquet import atomic_write
+from lfo_ray.experiment import machine
 
 REPO = Path(__file__).resolve().parents[1]
 DEMOS = REPO / "lfo_ray" / "demos" / "CartPole-v1.parquet"
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
           f"(median; measured {peer['measured']})")
     payload = {"target": TARGET, "to_threshold": TO_THRESHOLD, "budget": args.budget, "rows": rows,
                "summary": summary, "peer": peer, "load_before": load, "load_after": os.getloadavg()[0],
-               "cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+               "machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M:%S"),
                "command": " ".join(["python"] + sys.argv)}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(RESULTS, lambda tmp: Path(tmp).write_text(json.dumps(payload, indent=2)))

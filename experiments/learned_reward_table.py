@@ -57,7 +57,8 @@ def run(env: str, method: str, seed: int, placement: str) -> dict:
         result = train_run(method, env, REPO / "lfo_ray" / "demos" / f"{env}.parquet", seed, out,
                            eval_episodes=EVAL_EPISODES, placement=placement, progress=False)
     return {"return": result["return_mean"], "env_steps": result["env_steps"], "wall_s": result["train_s"],
-            "ranking_eq20": result["metrics"].get("ranking_eq20"), "preset": result["preset"]}
+            "ranking_eq20": result["metrics"].get("ranking_eq20"), "preset": result["preset"],
+            "machine": result["machine"]}
 
 
 def expert_on_eval_episodes(env: str, seeds: list[int]) -> float:
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
                 runs.append(futures[(env, method, seed)].result())
                 print(f"{env} {method} seed {seed}: return {runs[-1]['return']:.1f}, {runs[-1]['env_steps']} steps, "
                       f"{runs[-1]['wall_s']:.0f} s", flush=True)
-            rows[(env, method)] = dict(summarise(env, method, runs), seed_list=args.seeds,
+            rows[(env, method)] = dict(summarise(env, method, runs), seed_list=args.seeds, machine=runs[0]["machine"],
                                        expert_same_episodes=expert_on_eval_episodes(env, args.seeds),
                                        placement=args.placement, jobs=args.jobs,
                                        load=os.getloadavg()[0], when=time.strftime("%Y-%m-%d %H:%M:%S"),

@@ -85,7 +85,7 @@ def run_one(env: str, method: str, seed: int, placement: str | None, redo: bool 
                        placement=placement, resume=resume, overwrite=redo, progress=False)
     return {"return": result["return_mean"], "env_steps": result["env_steps"],
             "wall_s_this_call": time.perf_counter() - start, "resumed": resume, "command": command(method, env, seed),
-            "curve": result.get("curve", []), "measured": time.strftime("%Y-%m-%d")}
+            "curve": result.get("curve", []), "measured": time.strftime("%Y-%m-%d"), "machine": result["machine"]}
 
 
 def anchors(env: str) -> tuple[float, float]:

@@ -154,7 +154,8 @@ class AlgorithmSpec:
 
 RUN_FILE = "run.json"
 """DIR/run.json: {"status", "fingerprint" (run_fingerprint), "segments": [{"started", "wall_s",
-"placement", "resumed", "status"}], "error" (when failed)}. Written atomically at each change."""
+"placement", "resumed", "status", "machine" (lfo_ray.experiment.machine)}], "error" (when failed)}.
+Written atomically at each change."""
 ERROR_LOG = "error.log"
 LOCK_FILE = ".lock"
 RUNNING, FAILED, INTERRUPTED, FINISHED = "running", "failed", "interrupted", "finished"
@@ -267,6 +268,23 @@ def _run_lock(out: Path):
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def machine() -> dict[str, Any]:
+    """What a seeded run's figures depend on besides the code and config: the CPU, the vector
+    instructions torch dispatches to (AVX2 and AVX-512 round differently, so the same seed's
+    adversarial run can end elsewhere on each), the torch build and the cores."""
+    import platform
+
+    import torch
+
+    model = platform.processor()
+    with contextlib.suppress(OSError):
+        names = [line.partition(":")[2].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+        model = names[0] if names else model
+    return {"cpu": model, "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch": torch.__version__, "cpus": os.cpu_count()}
 
 
 def segment_wall_s(segment: Mapping[str, Any], out: Path) -> float:
@@ -454,7 +472,7 @@ def train_run(
         segments = [dict(s, wall_s=segment_wall_s(s, out),
                          status="killed" if s["status"] == RUNNING else s["status"]) for s in earlier]
         segment = {"started": time.time(), "placement": run.placement, "resumed": bool(resume),
-                   "wall_s": None, "status": RUNNING}
+                   "wall_s": None, "status": RUNNING, "machine": machine()}
 
         def record(status: str, **extra: Any) -> None:
             write_json(out / RUN_FILE, {"status": status, "fingerprint": run.fingerprint,
@@ -510,6 +528,7 @@ def train_run(
             "preset": run.preset,
             "segments": len(segments) + 1,
             "resumed": bool(continuing),
+            "machine": segment["machine"],
             "metrics": output.metrics,
         }
         write_json(out / RESULT_FILE, result)

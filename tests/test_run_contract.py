@@ -330,6 +330,10 @@ def test_offline_algorithms_report_intermediate_evaluations_and_what_happened(tm
                        eval_episodes=1, progress=False, reporter=reports.append)
     assert len(reports) == len(result["curve"]) == 10
     assert result["placement"] == "local" and result["segments"] == 1 and not result["resumed"]
+    # the CPU class torch ran on is part of what a seeded figure depends on
+    assert result["machine"]["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert result["machine"]["torch"] == torch.__version__ and result["machine"]["cpu"]
+    assert json.loads((tmp_path / "bc" / RUN_FILE).read_text())["segments"][0]["machine"] == result["machine"]
     reports.clear()
     train_run("maxent_irl", "lfo_ray/GridWorld-v0", DEMOS / "GridWorld-v0.parquet", 0, tmp_path / "irl",
               overrides={"iterations": 4, "eval_every": 2}, eval_episodes=1, progress=False,
