@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lfo_ray.data.parquet import atomic_write
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "experiments" / "results" / "mujoco_table.json"
 RUNS = REPO / "runs" / "mujoco_table"
@@ -69,8 +71,6 @@ def load() -> dict:
 
 
 def save(results: dict) -> None:
-    from lfo_ray.data.parquet import atomic_write
-
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(RESULTS, lambda tmp: Path(tmp).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n"))
 
@@ -151,8 +151,6 @@ def main() -> int:
                     save(results)
     text = table(load(), max(SEEDS_FULL, len(args.seeds)))
     print(text)
-    from lfo_ray.data.parquet import atomic_write
-
     atomic_write(RESULTS.with_suffix(".md"), lambda tmp: Path(tmp).write_text(text + "\n"))
     return 0
 

@@ -12,6 +12,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import platform
 import shutil
 import tempfile
 import sys
@@ -274,8 +275,6 @@ def machine() -> dict[str, Any]:
     """What a seeded run's figures depend on besides the code and config: the CPU, the vector
     instructions torch dispatches to (AVX2 and AVX-512 round differently, so the same seed's
     adversarial run can end elsewhere on each), the torch build and the cores."""
-    import platform
-
     import torch
 
     model = platform.processor()

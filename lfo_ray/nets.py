@@ -62,7 +62,7 @@ def adam(params, lr: float, **kwargs) -> torch.optim.Adam:
 def clip_grad_norm(grads: list[torch.Tensor], max_norm: float) -> torch.Tensor:
     """torch.nn.utils.clip_grad_norm_(foreach=True) on gradients of one device and dtype: the same
     arithmetic in the same order (bit-identical), without its per-call grouping and checks, which
-    cost more than the arithmetic on small networks (a CartPole PPO minibatch: 221 -> ~40 us)."""
+    cost more than the arithmetic on small networks (a CartPole PPO minibatch: 221 -> 93 us)."""
     total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads, 2.0)), 2.0)
     torch._foreach_mul_(grads, torch.clamp(max_norm / (total + 1e-6), max=1.0))
     return total

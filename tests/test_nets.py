@@ -103,5 +103,6 @@ def test_clip_grad_norm_is_torchs_to_the_bit(scale):
     total = clip_grad_norm(ours, 0.5)
     assert torch.equal(total, reference)
     assert all(torch.equal(a, p.grad) for a, p in zip(ours, params))
-    norm_after = torch.linalg.vector_norm(torch.cat([g.flatten() for g in ours]))
-    assert (norm_after <= 0.5 + 1e-6) and (scale > 0.01 or all(torch.equal(a, g) for a, g in zip(ours, grads)))
+    if scale == 0.01:                           # a norm of ~0.2: left as it was
+        assert all(torch.equal(a, g) for a, g in zip(ours, grads))
+    assert torch.linalg.vector_norm(torch.cat([g.flatten() for g in ours])) <= 0.5 + 1e-6

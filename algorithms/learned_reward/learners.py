@@ -316,14 +316,15 @@ class PolicyLearner(TorchLearner):
             raise NonFiniteError(f"{where}: the learned reward it was given is NaN or infinite")
         reward = self.normalize_rewards(self.tensor(raw_reward), ended, valid)
         flat_obs, flat_next = obs.flatten(0, 1), next_obs.flatten(0, 1)
+        features = net.features(flat_obs)        # once per update: the statistics stay fixed during it
         with torch.no_grad():
-            out, values = net(flat_obs)
+            out, values = net.from_features(features)
             old_log_probs = net.log_prob_entropy(out, actions.flatten(0, 1))[0].reshape(steps, envs)
             next_values = net(flat_next)[1].reshape(steps, envs)
             advantages, targets = generalized_advantages(reward, values.reshape(steps, envs), next_values,
                                                          terminated, ended, config.gamma, config.gae_lambda)
         flat = valid.reshape(-1)
-        obs_f, actions_f = flat_obs[flat], actions.flatten(0, 1)[flat]
+        obs_f, features_f, actions_f = flat_obs[flat], features[flat], actions.flatten(0, 1)[flat]
         old_f, targets_f = old_log_probs.reshape(-1)[flat], targets.reshape(-1)[flat]
         adv_f = normalize_advantages(advantages.reshape(-1)[flat])
 
@@ -335,7 +336,6 @@ class PolicyLearner(TorchLearner):
                 group["lr"] = lr * fraction
         stats: list[dict[str, torch.Tensor]] = []
         stopped_at = config.update_epochs
-        features_f = net.features(obs_f)
         params = list(net.parameters())
         for epoch in range(config.update_epochs):
             for index in self.minibatches(len(obs_f)):

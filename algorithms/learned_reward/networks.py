@@ -63,8 +63,8 @@ class ActorCritic(nn.Module):
         return self.from_features(self.features(obs))
 
     def from_features(self, features: torch.Tensor):
-        """`forward` on `self.features(obs)` computed beforehand (PPO encodes a rollout once, not
-        once per minibatch: the statistics stay fixed during an update)."""
+        """`forward` on `self.features(obs)` computed beforehand (PPO encodes a rollout once per
+        update, not once per pass)."""
         x = [features]
         return self._policy(x), self.v(x).squeeze(-1)
 
